@@ -10,7 +10,11 @@ PKGS=(
   libuv1-dev libsrtp2-dev libssl-dev libwebsockets-dev libcjson-dev libsqlite3-dev
   libcmocka-dev zlib1g-dev
   ffmpeg valgrind time
+  chromium iproute2 util-linux curl
 )
+# The browser tests drive Chromium with npm's playwright-core; Node.js comes from Debian when
+# the machine has none of its own.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -5,5 +5,6 @@
 
 int tf_cmd_mix(int argc, char **argv);
 int tf_cmd_sample(int argc, char **argv);
+int tf_cmd_serve(int argc, char **argv);
 
 #endif

@@ -1,5 +1,4 @@
-/* main.c — the `tafel` binary: dispatches to sub-commands (mix, sample; serve comes with the
- * WebRTC transport). */
+/* main.c — the `tafel` binary: dispatches to sub-commands (serve, mix, sample). */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@ static void usage(FILE *to)
                 "Tafel is a video-conference MCU for schools.\n"
                 "\n"
                 "commands:\n"
+                "  serve    run the server (web client, WHIP, media) on its embedded defaults\n"
                 "  mix      mix media files into one composite H.264 + Opus file\n"
                 "  sample   generate sample clips (moving pattern, tone, name) to mix\n"
                 "  version  print the version\n"
@@ -26,6 +26,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return tf_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "mix") == 0)
         return tf_cmd_mix(argc - 1, argv + 1);
     if (strcmp(cmd, "sample") == 0)

@@ -1,0 +1,182 @@
+/* config.c — `tafel serve` settings: defaults, "key = value" files, overrides. No I/O beyond
+ * reading the named config file. */
+#include "server/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { OPT_STR, OPT_INT, OPT_BOOL } opt_type_t;
+
+typedef struct opt {
+    const char *key;
+    opt_type_t type;
+    size_t offset, size;
+    int min, max;
+    const char *help;
+} opt_t;
+
+#define STR(k, f, h) {k, OPT_STR, offsetof(tf_config_t, f), sizeof(((tf_config_t *)0)->f), 0, 0, h}
+#define INT(k, f, lo, hi, h) {k, OPT_INT, offsetof(tf_config_t, f), sizeof(int), lo, hi, h}
+#define BOOL(k, f, h) {k, OPT_BOOL, offsetof(tf_config_t, f), sizeof(int), 0, 1, h}
+
+static const opt_t opts[] = {
+    STR("http-addr", http_addr, "address for HTTP(S) and WebSocket (default 127.0.0.1)"),
+    INT("http-port", http_port, 1, 65535, "TCP port for HTTP(S) (default 8443)"),
+    BOOL("tls", tls, "serve HTTPS (default on; off for tests or behind a TLS proxy)"),
+    STR("tls-cert", tls_cert, "PEM certificate (default: self-signed in data-dir)"),
+    STR("tls-key", tls_key, "PEM private key for tls-cert"),
+    STR("media-addr", media_addr, "UDP address for media (default 127.0.0.1)"),
+    INT("media-port", media_port, 1, 65535, "UDP port shared by every session (default 8443)"),
+    STR("public-addr", public_addr, "address announced in ICE candidates (default media-addr)"),
+    STR("data-dir", data_dir, "folder for certificates and data (default ./tafel-data)"),
+    INT("max-sessions", max_sessions, 1, 100000, "sessions on this server (default 500)"),
+    INT("max-room", max_room, 1, 1000, "participants per room (default 50)"),
+    INT("max-body", max_body, 1024, 1048576, "largest HTTP request body in bytes (default 65536)"),
+    BOOL("auth", auth, "require authentication (default off: development mode)"),
+    INT("log-level", log_level, 0, 3, "0 errors, 1 warnings, 2 info (default), 3 debug"),
+};
+
+void tf_config_defaults(tf_config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->http_addr, sizeof(c->http_addr), "127.0.0.1");
+    c->http_port = 8443;
+    c->tls = 1;
+    snprintf(c->media_addr, sizeof(c->media_addr), "127.0.0.1");
+    c->media_port = 8443;
+    snprintf(c->data_dir, sizeof(c->data_dir), "tafel-data");
+    c->max_sessions = 500;
+    c->max_room = 50;
+    c->max_body = 65536;
+    c->log_level = 2;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
+        *out = 1;
+    else if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
+        *out = 0;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int tf_config_set(tf_config_t *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const opt_t *o = &opts[i];
+        if (strcmp(o->key, key) != 0)
+            continue;
+        char *field = (char *)c + o->offset;
+        if (o->type == OPT_STR) {
+            if (strlen(value) >= o->size) {
+                snprintf(err, errlen, "%s: value too long (at most %zu bytes)", key, o->size - 1);
+                return -EINVAL;
+            }
+            memcpy(field, value, strlen(value) + 1);
+            return 0;
+        }
+        int v;
+        if (o->type == OPT_BOOL) {
+            if (parse_bool(value, &v) < 0) {
+                snprintf(err, errlen, "%s: want on/off, not '%s'", key, value);
+                return -EINVAL;
+            }
+        } else {
+            char *end = NULL;
+            long l = strtol(value, &end, 10);
+            if (!*value || *end || l < o->min || l > o->max) {
+                snprintf(err, errlen, "%s: want a number %d..%d, not '%s'", key, o->min, o->max,
+                         value);
+                return -EINVAL;
+            }
+            v = (int)l;
+        }
+        memcpy(field, &v, sizeof(v));
+        return 0;
+    }
+    snprintf(err, errlen, "unknown setting '%s'", key);
+    return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+int tf_config_load(tf_config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -errno;
+    }
+    char line[1024], msg[512];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
+        *eq = '\0';
+        if (tf_config_set(c, trim(s), trim(eq + 1), msg, sizeof(msg)) < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static int is_loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strcmp(addr, "localhost") == 0;
+}
+
+int tf_config_check(const tf_config_t *c, char *err, size_t errlen)
+{
+    if (!c->auth && (!is_loopback(c->http_addr) || !is_loopback(c->media_addr))) {
+        snprintf(err, errlen,
+                 "binding a non-loopback address (%s, %s) needs 'auth = on' in a config file: "
+                 "development mode lets anyone join any room",
+                 c->http_addr, c->media_addr);
+        return -EPERM;
+    }
+    if (c->auth) {
+        snprintf(err, errlen, "auth = on: school accounts (LDAP, OpenID Connect) are not built "
+                              "yet, so this server cannot authenticate anyone");
+        return -ENOTSUP;
+    }
+    if (!!c->tls_cert[0] != !!c->tls_key[0]) {
+        snprintf(err, errlen, "tls-cert and tls-key go together");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void tf_config_print_help(void)
+{
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        printf("  --%-14s %s %s\n", opts[i].key,
+               opts[i].type == OPT_STR ? "STR " : opts[i].type == OPT_INT ? "N   " : "on|off",
+               opts[i].help);
+}

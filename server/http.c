@@ -1,0 +1,338 @@
+/* http.c — libwebsockets HTTP(S) on the server's uv_loop_t: collects requests (bounded bodies),
+ * hands them to one handler, serves the embedded web client, writes replies. No WHIP or room
+ * logic here. */
+#include "server/http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "server/log.h"
+#include "server/web_assets.h"
+
+struct tf_http {
+    struct lws_context *ctx;
+    const tf_config_t *cfg;
+    tf_http_handler_fn handler;
+    void *hctx;
+    int destroying;
+};
+
+typedef struct pss {
+    char method[8];
+    char path[256];
+    char query[512];
+    char content_type[128];
+    char authorization[2048];
+    char peer[64];
+    char *body;
+    size_t len, cap;
+    int too_large;
+    tf_http_reply_t reply;
+    const unsigned char *static_data; /* an embedded asset: not freed */
+    size_t sent;
+    int replying;
+} pss_t;
+
+static tf_http_t *from_wsi(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+void tf_http_json_error(tf_http_reply_t *out, int status, const char *code, const char *detail)
+{
+    out->status = status;
+    out->content_type = "application/json";
+    /* detail is ours, but may quote user input: keep the JSON valid. */
+    char esc[600];
+    size_t j = 0;
+    for (size_t i = 0; detail && detail[i] && j < sizeof(esc) - 7; i++) {
+        unsigned char ch = (unsigned char)detail[i];
+        if (ch == '"' || ch == '\\') {
+            esc[j++] = '\\';
+            esc[j++] = (char)ch;
+        } else if (ch < 0x20) {
+            j += (size_t)snprintf(esc + j, sizeof(esc) - j, "\\u%04x", ch);
+        } else {
+            esc[j++] = (char)ch;
+        }
+    }
+    esc[j] = '\0';
+    size_t cap = strlen(code) + j + 64;
+    out->body = malloc(cap);
+    out->len = out->body ? (size_t)snprintf(out->body, cap, "{\"error\": \"%s\", \"detail\": \"%s\"}\n",
+                                            code, esc)
+                         : 0;
+}
+
+static const tf_web_asset_t *find_asset(const char *path)
+{
+    if (!strcmp(path, "/"))
+        path = "/index.html";
+    for (const tf_web_asset_t *a = tf_web_assets; a->path; a++)
+        if (!strcmp(a->path, path))
+            return a;
+    return NULL;
+}
+
+static int start_reply(struct lws *wsi, pss_t *p)
+{
+    unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *q = start,
+                                       *end = buf + sizeof(buf) - 1;
+    tf_http_reply_t *r = &p->reply;
+    p->replying = 1;
+    if (lws_add_http_common_headers(wsi, (unsigned int)r->status,
+                                    r->content_type ? r->content_type : "text/plain",
+                                    (lws_filepos_t)r->len, &q, end))
+        return -1;
+    if (r->location[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                    (const unsigned char *)r->location, (int)strlen(r->location),
+                                    &q, end))
+        return -1;
+    static const char *const extra[][2] = {
+        {"cache-control:", "no-store"},
+        {"access-control-allow-origin:", "*"},
+        {"access-control-expose-headers:", "Location"},
+    };
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[i][0],
+                                        (const unsigned char *)extra[i][1],
+                                        (int)strlen(extra[i][1]), &q, end))
+            return -1;
+    if (!strcmp(p->method, "OPTIONS")) {
+        const char *allow = "GET, POST, DELETE, OPTIONS";
+        const char *hdrs = "Content-Type, Authorization";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-methods:",
+                                        (const unsigned char *)allow, (int)strlen(allow), &q, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-headers:",
+                                        (const unsigned char *)hdrs, (int)strlen(hdrs), &q, end))
+            return -1;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &q, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void copy_hdr(struct lws *wsi, char *dst, int len, enum lws_token_indexes tok)
+{
+    dst[0] = '\0';
+    if (lws_hdr_total_length(wsi, tok) > 0 && lws_hdr_copy(wsi, dst, len, tok) < 0)
+        dst[0] = '\0';
+}
+
+static int dispatch(struct lws *wsi, pss_t *p)
+{
+    tf_http_t *h = from_wsi(wsi);
+    tf_http_request_t req = {
+        .method = p->method, .path = p->path, .query = p->query,
+        .content_type = p->content_type, .authorization = p->authorization,
+        .body = p->body ? p->body : "", .len = p->len, .peer = p->peer,
+    };
+    tf_http_reply_t *r = &p->reply;
+    if (p->too_large) {
+        char d[96];
+        snprintf(d, sizeof(d), "request bodies are limited to %d bytes", h->cfg->max_body);
+        tf_http_json_error(r, 413, "body-too-large", d);
+    } else if (!strcmp(p->method, "OPTIONS")) {
+        r->status = 204;
+    } else if (!h->handler(h->hctx, &req, r)) {
+        const tf_web_asset_t *a = !strcmp(p->method, "GET") ? find_asset(p->path) : NULL;
+        if (a) {
+            r->status = 200;
+            r->content_type = a->mime;
+            p->static_data = a->data;
+            r->len = a->size;
+        } else if (!strcmp(p->method, "GET")) {
+            tf_http_json_error(r, 404, "not-found", p->path);
+        } else {
+            tf_http_json_error(r, 405, "method-not-allowed", p->method);
+        }
+    }
+    if (r->status >= 400)
+        tf_log(TF_LOG_INFO, "http: %s %s -> %d", p->method, p->path, r->status);
+    return start_reply(wsi, p);
+}
+
+static int begin_request(struct lws *wsi, pss_t *p, const char *uri)
+{
+    static const struct {
+        enum lws_token_indexes tok;
+        const char *name;
+    } methods[] = {
+        {WSI_TOKEN_GET_URI, "GET"},
+        {WSI_TOKEN_POST_URI, "POST"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"},
+        {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    };
+    tf_http_t *h = from_wsi(wsi);
+    memset(p, 0, sizeof(*p));
+    snprintf(p->method, sizeof(p->method), "?");
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (lws_hdr_total_length(wsi, methods[i].tok) > 0)
+            snprintf(p->method, sizeof(p->method), "%s", methods[i].name);
+    snprintf(p->path, sizeof(p->path), "%s", uri ? uri : "/");
+    copy_hdr(wsi, p->query, sizeof(p->query), WSI_TOKEN_HTTP_URI_ARGS);
+    copy_hdr(wsi, p->content_type, sizeof(p->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
+    copy_hdr(wsi, p->authorization, sizeof(p->authorization), WSI_TOKEN_HTTP_AUTHORIZATION);
+    lws_get_peer_simple(wsi, p->peer, sizeof(p->peer));
+    if (strcmp(p->method, "POST") != 0)
+        return dispatch(wsi, p);
+    char cl[32];
+    copy_hdr(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    if (cl[0] && strtoll(cl, NULL, 10) > h->cfg->max_body) {
+        p->too_large = 1;
+        return dispatch(wsi, p);
+    }
+    return 0; /* the body follows */
+}
+
+static int on_body(struct lws *wsi, pss_t *p, const void *in, size_t len)
+{
+    tf_http_t *h = from_wsi(wsi);
+    if (p->replying || p->too_large)
+        return 0;
+    if (p->len + len > (size_t)h->cfg->max_body) {
+        p->too_large = 1;
+        return 0;
+    }
+    if (p->len + len + 1 > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        while (cap < p->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(p->body, cap);
+        if (!nb)
+            return -1;
+        p->body = nb;
+        p->cap = cap;
+    }
+    memcpy(p->body + p->len, in, len);
+    p->len += len;
+    p->body[p->len] = '\0';
+    return 0;
+}
+
+static int on_writable(struct lws *wsi, pss_t *p)
+{
+    if (!p->replying)
+        return 0;
+    const unsigned char *src = p->static_data ? p->static_data
+                                              : (const unsigned char *)p->reply.body;
+    size_t left = p->reply.len - p->sent, chunk = left > 16384 ? 16384 : left;
+    unsigned char buf[LWS_PRE + 16384];
+    if (chunk)
+        memcpy(buf + LWS_PRE, src + p->sent, chunk);
+    int final = chunk == left;
+    if (lws_write(wsi, buf + LWS_PRE, chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+        (int)chunk)
+        return -1;
+    p->sent += chunk;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    free(p->reply.body);
+    free(p->body);
+    memset(p, 0, sizeof(*p));
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    pss_t *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return begin_request(wsi, p, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(wsi, p, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return p->replying ? 0 : dispatch(wsi, p);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writable(wsi, p);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (p) {
+            free(p->reply.body);
+            free(p->body);
+            memset(p, 0, sizeof(*p));
+        }
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(pss_t), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        n--;
+    tf_log(level == LLL_ERR ? TF_LOG_ERROR : TF_LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, const char *cert,
+                  const char *key, tf_http_handler_fn handler, void *ctx)
+{
+    *out = NULL;
+    tf_http_t *h = calloc(1, sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->cfg = cfg;
+    h->handler = handler;
+    h->hctx = ctx;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    void *loops[1] = {loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    info.foreign_loops = loops;
+    info.port = cfg->http_port;
+    info.iface = cfg->http_addr;
+    info.protocols = protocols;
+    info.user = h;
+    info.pcontext = &h->ctx;
+    info.max_http_header_data = 4096;
+    info.timeout_secs = 20;
+    if (cert && key) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cert;
+        info.ssl_private_key_filepath = key;
+    }
+    h->ctx = lws_create_context(&info);
+    if (!h->ctx) {
+        free(h);
+        return -EADDRINUSE;
+    }
+    *out = h;
+    return 0;
+}
+
+void tf_http_stop(tf_http_t *h)
+{
+    if (h && h->ctx && !h->destroying) {
+        h->destroying = 1;
+        lws_context_destroy(h->ctx);
+    }
+}
+
+void tf_http_destroy(tf_http_t **hp)
+{
+    tf_http_t *h = *hp;
+    if (!h)
+        return;
+    *hp = NULL;
+    if (h->ctx)
+        lws_context_destroy(h->ctx); /* the second round (TOOLCHAIN-NOTES) */
+    free(h);
+}

@@ -1,0 +1,33 @@
+// i18n.js — German and English labels; German unless the browser prefers English.
+'use strict';
+(function () {
+  const en = {
+    'intro': 'Video conferencing for teaching.',
+    'selftest': 'Test camera, microphone and connection',
+    'rooms-soon': 'Class rooms follow soon.',
+    'selftest-title': 'Self-test',
+    'selftest-intro': 'Tafel sends your own picture and sound back to you, so you can check camera, microphone and connection before a lesson.',
+    'local': 'Your camera', 'remote': 'Back from the server',
+    'start': 'Start test', 'stop': 'Stop',
+    'rtt': 'Round-trip time', 'loss': 'Packet loss', 'video': 'Video', 'audio': 'Audio',
+    'code': 'Result code',
+    'connecting': 'Connecting…', 'connected': 'Connected: you should see and hear yourself.',
+    'failed': 'The connection failed: ', 'stopped': 'Test ended.',
+    'no-media': 'Camera or microphone not available: ',
+  };
+  const de = {
+    'connecting': 'Verbindung wird aufgebaut…',
+    'connected': 'Verbunden: Sie sollten sich sehen und hören.',
+    'failed': 'Die Verbindung ist fehlgeschlagen: ', 'stopped': 'Test beendet.',
+    'no-media': 'Kamera oder Mikrofon nicht verfügbar: ',
+  };
+  const lang = (navigator.language || 'de').toLowerCase().startsWith('en') ? 'en' : 'de';
+  document.documentElement.lang = lang;
+  window.t = (key) => (lang === 'en' ? en[key] : de[key]) || key;
+  if (lang === 'en') {
+    document.querySelectorAll('[data-i18n]').forEach((el) => {
+      const v = en[el.dataset.i18n];
+      if (v) el.textContent = v;
+    });
+  }
+})();

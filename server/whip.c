@@ -1,0 +1,159 @@
+/* whip.c — the HTTP API of `tafel serve`: WHIP join/leave (DESIGN §5, RFC 9725 shape), session
+ * figures, health. Requests come parsed from http.c; media work is session.c's. */
+#include "server/whip.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+#include "server/session.h"
+
+#define ANSWER_CAP 16384
+
+static int valid_room(const char *r, size_t n)
+{
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)r[i]) && r[i] != '-' && r[i] != '_')
+            return 0;
+    return 1;
+}
+
+/* name=... from a query string, URL-decoded; control characters and quotes are dropped. */
+static void query_name(const char *q, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *p = q;
+    while (p && *p) {
+        if (!strncmp(p, "name=", 5)) {
+            p += 5;
+            size_t j = 0;
+            while (*p && *p != '&' && j + 1 < cap) {
+                int c = (unsigned char)*p++;
+                if (c == '+')
+                    c = ' ';
+                else if (c == '%' && isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1])) {
+                    char hex[3] = {p[0], p[1], 0};
+                    c = (int)strtol(hex, NULL, 16);
+                    p += 2;
+                }
+                if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+                    out[j++] = (char)c;
+            }
+            out[j] = '\0';
+            return;
+        }
+        p = strchr(p, '&');
+        if (p)
+            p++;
+    }
+}
+
+static int whip_post(tf_server_t *srv, const char *room, const tf_http_request_t *req,
+                     tf_http_reply_t *out)
+{
+    if (strncasecmp(req->content_type, "application/sdp", 15) != 0) {
+        tf_http_json_error(out, 415, "unsupported-media-type",
+                           "POST an SDP offer with Content-Type: application/sdp");
+        return 1;
+    }
+    if (strncmp(room, "echo", 4) != 0) {
+        tf_http_json_error(out, 404, "no-such-room",
+                           "this server runs self-test rooms only so far: use a room whose "
+                           "name starts with 'echo'");
+        return 1;
+    }
+    if (srv->n_sessions >= srv->cfg.max_sessions) {
+        tf_http_json_error(out, 503, "server-full", "the server has no room for more sessions");
+        return 1;
+    }
+    if (tf_session_room_count(srv, room) >= srv->cfg.max_room) {
+        tf_http_json_error(out, 409, "room-full", "this room has reached its participant limit");
+        return 1;
+    }
+    char err[256] = "";
+    tf_sdp_t *offer = malloc(sizeof(*offer));
+    char *answer = malloc(ANSWER_CAP);
+    if (!offer || !answer) {
+        free(offer);
+        free(answer);
+        tf_http_json_error(out, 500, "out-of-memory", "");
+        return 1;
+    }
+    int e = tf_sdp_parse(offer, req->body, req->len, err, sizeof(err));
+    if (e < 0) {
+        tf_http_json_error(out, 400, "bad-offer", err[0] ? err : "the body is not an SDP offer");
+        goto done;
+    }
+    char name[65];
+    query_name(req->query, name, sizeof(name));
+    tf_session_t *s = NULL;
+    int status = 500;
+    e = tf_session_create(&s, srv, room, name, offer, answer, ANSWER_CAP, &status, err,
+                          sizeof(err));
+    if (e < 0) {
+        tf_http_json_error(out, status, status == 406 ? "no-common-codec" : "bad-offer", err);
+        goto done;
+    }
+    out->status = 201;
+    out->content_type = "application/sdp";
+    snprintf(out->location, sizeof(out->location), "/whip/%s/%s", room, tf_session_id(s));
+    out->body = answer;
+    out->len = strlen(answer);
+    answer = NULL;
+done:
+    free(offer);
+    free(answer);
+    return 1;
+}
+
+int tf_whip_handle(void *ctx, const tf_http_request_t *req, tf_http_reply_t *out)
+{
+    tf_server_t *srv = ctx;
+    if (!strcmp(req->path, "/healthz") && !strcmp(req->method, "GET")) {
+        out->status = 200;
+        out->content_type = "text/plain";
+        out->body = strdup("ok\n");
+        out->len = out->body ? 3 : 0;
+        return 1;
+    }
+    if (strncmp(req->path, "/whip/", 6) != 0)
+        return 0;
+    const char *room = req->path + 6, *slash = strchr(room, '/');
+    size_t room_len = slash ? (size_t)(slash - room) : strlen(room);
+    if (!valid_room(room, room_len)) {
+        tf_http_json_error(out, 400, "bad-room-name",
+                           "room names are 1-64 letters, digits, '-' or '_'");
+        return 1;
+    }
+    char room_s[65];
+    snprintf(room_s, sizeof(room_s), "%.*s", (int)room_len, room);
+    if (!slash) {
+        if (!strcmp(req->method, "POST"))
+            return whip_post(srv, room_s, req, out);
+        tf_http_json_error(out, 405, "method-not-allowed", "POST an SDP offer to join");
+        return 1;
+    }
+    tf_session_t *s = tf_session_find(srv, room_s, slash + 1);
+    if (!s) {
+        tf_http_json_error(out, 404, "no-such-session", "the session has ended or never was");
+        return 1;
+    }
+    if (!strcmp(req->method, "DELETE")) {
+        tf_session_close(s, "left (DELETE)");
+        out->status = 200;
+        return 1;
+    }
+    if (!strcmp(req->method, "GET")) {
+        out->status = 200;
+        out->content_type = "application/json";
+        out->body = tf_session_stats_json(s, &out->len);
+        return 1;
+    }
+    tf_http_json_error(out, 405, "method-not-allowed", "GET for figures, DELETE to leave");
+    return 1;
+}
