@@ -15,8 +15,8 @@ static void usage(FILE *to)
                 "media. Without a config file it listens on 127.0.0.1 only, with a self-signed\n"
                 "certificate, in development mode (no authentication).\n"
                 "\n"
-                "  --config FILE       read settings from FILE ('key = value' lines; see\n"
-                "                      docs/config.md); later options override it\n");
+                "  --config FILE         read settings from FILE ('key = value' lines; see\n"
+                "                        docs/config.md); later options override it\n");
     tf_config_print_help();
 }
 

@@ -176,7 +176,7 @@ int tf_config_check(const tf_config_t *c, char *err, size_t errlen)
 void tf_config_print_help(void)
 {
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-        printf("  --%-14s %s %s\n", opts[i].key,
-               opts[i].type == OPT_STR ? "STR " : opts[i].type == OPT_INT ? "N   " : "on|off",
+        printf("  --%-14s %-6s %s\n", opts[i].key,
+               opts[i].type == OPT_STR ? "STR" : opts[i].type == OPT_INT ? "N" : "on|off",
                opts[i].help);
 }
