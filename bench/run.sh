@@ -15,4 +15,4 @@ echo "### Scaler vs libswscale"
 echo
 "$build/bench/bench_scale" $quick
 echo
-"$build/bench/bench_pipeline" "$build/server/tafel" "$work" $quick
+"$build/bench/bench_pipeline" "$build/tafel" "$work" $quick
