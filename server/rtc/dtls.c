@@ -24,14 +24,14 @@
 
 #define TX_SLOTS 16
 #define EVENT_SLOTS 4
-#define MAX_DATAGRAM_IN (16384 + 256) /* one record of 2^14 bytes and then some: no larger datagram */
-#define RECORD_HEADER 13        /* RFC 6347 §4.1: type, version(2), epoch(2), seq(6), length(2) */
+#define MAX_DATAGRAM_IN (16384 + 256) /* a 2^14-byte record and then some */
+#define RECORD_HEADER 13 /* RFC 6347 §4.1: type, version(2), epoch(2), seq(6), length(2) */
 #define SRTP_EXPORT_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 §4.2 */
 
 /* Browsers (Chrome, Firefox, Safari) all do ECDHE-ECDSA with AES-GCM; the CBC suites are a
  * fallback for old Safari. */
-#define CIPHERS                                                                                \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                             \
+#define CIPHERS                                                                                    \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                                 \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"
 #define GROUPS "X25519:P-256:P-384"
 
@@ -149,8 +149,8 @@ int tf_dtls_cert_create(tf_dtls_cert_t **out, const tf_dtls_cert_config_t *cfg)
     uint32_t days = cfg && cfg->valid_days ? cfg->valid_days : 30;
     if (days > 3650)
         return -EINVAL;
-    int64_t not_before = cfg && cfg->not_before_unix ? cfg->not_before_unix
-                                                     : (int64_t)time(NULL) - 86400;
+    int64_t not_before =
+        cfg && cfg->not_before_unix ? cfg->not_before_unix : (int64_t)time(NULL) - 86400;
 
     tf_dtls_cert_t *c = calloc(1, sizeof(*c));
     if (!c)
@@ -407,8 +407,8 @@ int tf_dtls_create(tf_dtls_t **out, const tf_dtls_cert_t *cert, const tf_dtls_co
     if (rc < 0)
         return rc;
     size_t mtu = cfg->mtu ? cfg->mtu : TF_DTLS_DEFAULT_MTU;
-    uint64_t initial_ms = cfg->initial_rto_ms ? cfg->initial_rto_ms
-                                              : TF_DTLS_DEFAULT_INITIAL_RTO_MS;
+    uint64_t initial_ms =
+        cfg->initial_rto_ms ? cfg->initial_rto_ms : TF_DTLS_DEFAULT_INITIAL_RTO_MS;
     uint64_t max_ms = cfg->max_rto_ms ? cfg->max_rto_ms : TF_DTLS_DEFAULT_MAX_RTO_MS;
     uint64_t hs_ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
                                                : TF_DTLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -508,8 +508,9 @@ static void fail_from_openssl(tf_dtls_t *d, int connected)
     int error = -EPROTO;
     if (d->fingerprint_mismatch) {
         error = -EACCES;
-        snprintf(reason, sizeof(reason), "the peer's certificate does not match the SDP "
-                                         "fingerprint");
+        snprintf(reason, sizeof(reason),
+                 "the peer's certificate does not match the SDP "
+                 "fingerprint");
     } else if (lib_ssl && ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
         error = -EACCES;
         snprintf(reason, sizeof(reason), "the peer sent no certificate");
@@ -525,8 +526,8 @@ static void fail_from_openssl(tf_dtls_t *d, int connected)
         snprintf(reason, sizeof(reason), "handshake failed: %s", why ? why : "unknown error");
     }
     if (connected)
-        end(d, TF_DTLS_STATE_CLOSED, TF_DTLS_EVENT_CLOSED,
-            error == -EPROTO ? -ECONNRESET : error, reason);
+        end(d, TF_DTLS_STATE_CLOSED, TF_DTLS_EVENT_CLOSED, error == -EPROTO ? -ECONNRESET : error,
+            reason);
     else
         fail(d, error, reason);
 }

@@ -2,16 +2,16 @@
  * the peer's certificate against the SDP fingerprint, negotiates use_srtp, exports the SRTP
  * keys. No sockets, no application data (no data channels), no client role, no renegotiation.
  *
- * Time: the caller's clock drives retransmission (poll_timeout/handle_timeout), but OpenSSL 3.0
- * still reads the wall clock (gettimeofday) for its own copy of the retransmit deadline: it
- * retransmits from DTLSv1_handle_timeout() only once its wall-clock deadline has passed (within
- * 15 ms), and it may also retransmit by itself while processing input after that deadline. We
- * set the interval (DTLS_set_timer_cb), so both clocks agree whenever the caller's now_us
- * advances at wall-clock speed, as it does in production. When the caller's clock runs ahead
- * (a fake clock), handle_timeout retransmits nothing and re-arms at OpenSSL's remaining time;
- * see the `wall_clock_waits` counter. Certificate validity dates are not checked (WebRTC trusts
- * the fingerprint, not dates), so the verifier reads no clock; tf_dtls_cert_create() reads
- * time() once, unless the config gives the start of validity.
+ * Time: the caller's clock decides when to retransmit (poll_timeout/handle_timeout), but
+ * OpenSSL 3.0 keeps its own copy of the deadline on the wall clock (gettimeofday): it resends
+ * from DTLSv1_handle_timeout() only once that has passed (15 ms slack), and resends by itself
+ * while reading input after it. We choose the interval (DTLS_set_timer_cb), so both deadlines
+ * agree when now_us advances at wall-clock speed, as in production; a resend OpenSSL makes on
+ * its own re-arms ours. If the caller's clock is ahead (a fake clock, or the wall clock stepped
+ * back), handle_timeout resends nothing and re-arms at OpenSSL's remaining time, counted in
+ * wall_clock_waits; the handshake timeout still ends a stuck handshake. The peer's validity
+ * dates are not checked (the fingerprint is the trust), so verification reads no clock;
+ * tf_dtls_cert_create() reads time() once unless the config gives the start of validity.
  *
  * Ownership: a certificate is shared by many sessions; each session keeps its own reference to
  * the OpenSSL objects it needs, so the certificate may be destroyed before its sessions. A
@@ -29,7 +29,7 @@
 #define TF_DTLS_DEFAULT_MTU 1200    /* bytes of DTLS records per datagram */
 #define TF_DTLS_MAX_MTU 1500
 #define TF_DTLS_MIN_MTU 512
-#define TF_DTLS_DEFAULT_INITIAL_RTO_MS 1000 /* RFC 6347 §4.2.4.1 "initial timer value of 1 s" */
+#define TF_DTLS_DEFAULT_INITIAL_RTO_MS 1000 /* RFC 6347 §4.2.4.1: "1 second" */
 #define TF_DTLS_DEFAULT_MAX_RTO_MS 60000    /* §4.2.4.1: doubling "up to no less than" 60 s */
 #define TF_DTLS_DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
 #define TF_DTLS_MAX_PROFILES 2
@@ -38,9 +38,9 @@ typedef struct tf_dtls_cert tf_dtls_cert_t;
 typedef struct tf_dtls tf_dtls_t;
 
 typedef struct tf_dtls_cert_config {
-    const char *common_name;   /* subject and issuer CN; NULL: "tafel" */
-    uint32_t valid_days;       /* 0: 30 */
-    int64_t not_before_unix;   /* start of validity, Unix seconds; 0: time() minus one day */
+    const char *common_name; /* subject and issuer CN; NULL: "tafel" */
+    uint32_t valid_days;     /* 0: 30 */
+    int64_t not_before_unix; /* start of validity, Unix seconds; 0: time() minus one day */
 } tf_dtls_cert_config_t;
 
 /* Generates an ECDSA P-256 key and a self-signed X.509 v3 certificate (SHA-256 signature,
@@ -89,7 +89,7 @@ typedef struct tf_dtls_event {
      * peer sent a fatal alert), -ETIMEDOUT (handshake timeout, or OpenSSL gave up
      * retransmitting), -ENOTSUP (no common SRTP profile), -EPROTO (anything else). */
     int error;
-    char reason[128]; /* FAILED, CLOSED: a human-readable explanation for logs */
+    char reason[128];    /* FAILED, CLOSED: a human-readable explanation for logs */
     tf_srtp_keys_t keys; /* CONNECTED: our view (local = server's half). Secret: wipe it after
                           * tf_srtp_create(). Zero for other events. */
 } tf_dtls_event_t;

@@ -116,8 +116,9 @@ static int make_context(srtp_t *ctx, tf_srtp_profile_t profile, srtp_ssrc_type_t
     if (st == srtp_err_status_ok)
         return 0;
     *ctx = NULL;
-    return st == srtp_err_status_alloc_fail ? -ENOMEM : st == srtp_err_status_bad_param ? -EINVAL
-                                                                                        : -EIO;
+    return st == srtp_err_status_alloc_fail  ? -ENOMEM
+           : st == srtp_err_status_bad_param ? -EINVAL
+                                             : -EIO;
 }
 
 int tf_srtp_create(tf_srtp_t **out, const tf_srtp_keys_t *keys, const tf_srtp_config_t *cfg)
@@ -133,8 +134,8 @@ int tf_srtp_create(tf_srtp_t **out, const tf_srtp_keys_t *keys, const tf_srtp_co
         return rc;
     if (keys->key_len != kl || keys->salt_len != sl)
         return -EINVAL;
-    uint32_t window = cfg && cfg->replay_window ? cfg->replay_window
-                                                : TF_SRTP_DEFAULT_REPLAY_WINDOW;
+    uint32_t window =
+        cfg && cfg->replay_window ? cfg->replay_window : TF_SRTP_DEFAULT_REPLAY_WINDOW;
     if (window < REPLAY_WINDOW_MIN || window > REPLAY_WINDOW_MAX)
         return -EINVAL;
 
@@ -268,8 +269,7 @@ static int protect(tf_srtp_t *s, srtp_t ctx, srtp_op_fn op, int rtcp, uint8_t *b
     return 0;
 }
 
-static int unprotect(tf_srtp_t *s, srtp_t ctx, srtp_op_fn op, int rtcp, uint8_t *buf,
-                     size_t *len)
+static int unprotect(tf_srtp_t *s, srtp_t ctx, srtp_op_fn op, int rtcp, uint8_t *buf, size_t *len)
 {
     if (!s || !buf || !len)
         return -EINVAL;
