@@ -36,6 +36,7 @@ static const opt_t opts[] = {
     INT("max-body", max_body, 1024, 1048576, "largest HTTP request body in bytes (default 65536)"),
     BOOL("auth", auth, "require authentication (default off: development mode)"),
     INT("log-level", log_level, 0, 3, "0 errors, 1 warnings, 2 info (default), 3 debug"),
+    INT("workers", workers, 0, 256, "media worker threads (default 0: one per core)"),
 };
 
 void tf_config_defaults(tf_config_t *c)

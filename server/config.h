@@ -22,6 +22,7 @@ typedef struct tf_config {
     int max_body;            /* largest accepted HTTP body (SDP offer), default 64 KiB */
     int auth;                /* 1: authentication required (later issue); 0: development mode */
     int log_level;           /* 0 error, 1 warn, 2 info, 3 debug; default 2 */
+    int workers;             /* media worker threads; 0 (default): one per core */
 } tf_config_t;
 
 void tf_config_defaults(tf_config_t *c);

@@ -146,6 +146,65 @@ static void close_all(tf_server_t *s)
         tf_session_close(s->sessions, "server shutting down");
 }
 
+tf_worker_t *tf_server_worker_for(tf_server_t *s, const char *room)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = room; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &s->workers[h % (uint32_t)s->n_workers];
+}
+
+/* Packets and events the workers queued for sessions. */
+static void on_io_wake(uv_async_t *a)
+{
+    tf_server_t *s = a->data;
+    tf_msg_t m;
+    for (int i = 0; i < s->n_workers; i++) {
+        while (tf_queue_pop(&s->workers[i].out, &m) == 0) {
+            if (m.kind == TF_MSG_ROOM_GONE) {
+                tf_log(TF_LOG_INFO, "room %s closed: every encoder freed", m.room);
+                continue;
+            }
+            if (m.kind == TF_MSG_EVENT && m.member == 0) { /* for everyone in the room */
+                tf_session_broadcast(s, m.room, &m);
+            } else {
+                tf_session_t *x = tf_session_by_member(s, m.member);
+                if (x)
+                    tf_session_from_room(x, &m);
+            }
+            free(m.ptr);
+        }
+    }
+}
+
+static int start_workers(tf_server_t *s)
+{
+    int n = s->cfg.workers ? s->cfg.workers : (int)uv_available_parallelism();
+    s->workers = calloc((size_t)n, sizeof(*s->workers));
+    if (!s->workers)
+        return -ENOMEM;
+    uv_async_init(s->loop, &s->io_wake, on_io_wake);
+    s->io_wake.data = s;
+    tf_room_config_t rc = {.max_speakers = 3, .cpu_mask = ~0u};
+    for (int i = 0; i < n; i++) {
+        int e = tf_worker_start(&s->workers[i], i, &s->io_wake, &rc);
+        if (e < 0)
+            return e;
+        s->n_workers++;
+    }
+    tf_log(TF_LOG_INFO, "%d media worker%s", n, n == 1 ? "" : "s");
+    return 0;
+}
+
+static void stop_workers(tf_server_t *s)
+{
+    for (int i = 0; i < s->n_workers; i++)
+        tf_worker_stop(&s->workers[i]);
+    s->n_workers = 0;
+    free(s->workers);
+    s->workers = NULL;
+}
+
 static void on_signal(uv_signal_t *sig, int signum)
 {
     tf_server_t *s = sig->data;
@@ -154,6 +213,8 @@ static void on_signal(uv_signal_t *sig, int signum)
     s->stopping = 1;
     tf_log(TF_LOG_INFO, "signal %d: shutting down", signum);
     close_all(s);
+    stop_workers(s);
+    uv_close((uv_handle_t *)&s->io_wake, NULL);
     tf_http_stop(s->http);
     uv_udp_recv_stop(&s->udp);
     uv_close((uv_handle_t *)&s->udp, NULL);
@@ -229,7 +290,7 @@ int tf_server_run(const tf_config_t *cfg)
     }
     if (cfg->tls && prepare_tls(s, cert, key, sizeof(cert)) < 0)
         goto out;
-    if (start_udp(s) < 0)
+    if (start_udp(s) < 0 || start_workers(s) < 0)
         goto out;
     int e = tf_http_start(&s->http, &loop, &s->cfg, cfg->tls ? cert : NULL, cfg->tls ? key : NULL,
                           tf_whip_handle, s);
@@ -254,12 +315,17 @@ int tf_server_run(const tf_config_t *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;
     tf_log(TF_LOG_INFO, "stopped: %llu sessions served, %llu datagrams in, %llu out, "
-                        "%llu refused",
+                        "%llu refused, %llu unrouted, %llu send drops, %llu worker queue drops",
            (unsigned long long)s->stats.sessions_created, (unsigned long long)s->stats.udp_in,
-           (unsigned long long)s->stats.udp_out, (unsigned long long)s->stats.bad_input);
+           (unsigned long long)s->stats.udp_out, (unsigned long long)s->stats.bad_input,
+           (unsigned long long)s->stats.udp_unrouted, (unsigned long long)s->stats.udp_send_dropped,
+           (unsigned long long)s->stats.worker_queue_drops);
 out:
     if (!s->stopping) {
         close_all(s);
+        stop_workers(s);
+        if (uv_is_active((uv_handle_t *)&s->io_wake))
+            uv_close((uv_handle_t *)&s->io_wake, NULL);
         tf_http_stop(s->http);
         if (uv_is_active((uv_handle_t *)&s->udp) || s->udp.data)
             uv_close((uv_handle_t *)&s->udp, NULL);

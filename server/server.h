@@ -11,6 +11,7 @@
 #include "server/http.h"
 #include "server/rtc/addr.h"
 #include "server/rtc/dtls.h"
+#include "server/worker.h"
 
 typedef struct tf_session tf_session_t;
 
@@ -20,6 +21,7 @@ typedef struct tf_server_stats {
     uint64_t stun_unknown_ufrag;
     uint64_t sessions_created, sessions_closed;
     uint64_t bad_input;       /* datagrams a session refused (malformed, replayed, unvalidated) */
+    uint64_t worker_queue_drops; /* packets for a worker dropped at a full queue */
 } tf_server_stats_t;
 
 typedef struct tf_server {
@@ -36,6 +38,11 @@ typedef struct tf_server {
     int n_sessions;
     tf_server_stats_t stats;
     uint8_t rx[65536];         /* the loop's one receive buffer */
+    tf_worker_t *workers;      /* media workers; a room lives on workers[hash(room) % n] */
+    int n_workers;
+    uv_async_t io_wake;        /* a worker queued packets or events for the I/O loop */
+    tf_session_t *by_member[65536]; /* member id & 0xffff -> session in a mixing room */
+    uint32_t next_member;
     int stopping;
 } tf_server_t;
 
@@ -46,6 +53,9 @@ void tf_server_send(tf_server_t *s, const tf_addr_t *to, const uint8_t *buf, siz
 
 /* Fills buf with len random bytes (OpenSSL's DRBG). 0 or -EIO. */
 int tf_server_random(uint8_t *buf, size_t len);
+
+/* The worker that runs room. */
+tf_worker_t *tf_server_worker_for(tf_server_t *s, const char *room);
 
 /* Runs `tafel serve` until SIGINT/SIGTERM. */
 int tf_server_run(const tf_config_t *cfg);

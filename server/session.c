@@ -54,6 +54,11 @@ struct tf_session {
     uint64_t rtp_in, rtp_out, bytes_in, bytes_out, rtcp_in, rtcp_out, bad_in;
     uint64_t nacks_relayed, plis_relayed;
     int rtt_ms; /* -1 until measured */
+    /* mixing rooms: the room runs on a worker; this session only moves packets */
+    int mixing;
+    uint32_t member;
+    tf_worker_t *worker;
+    char *layout; /* the newest layout event (JSON) */
 };
 
 static uint64_t ntp_now(void)
@@ -117,8 +122,8 @@ static void arm_timer(tf_session_t *s)
     if (s->closing)
         return;
     uint64_t now = tf_server_now_us(s->srv), due = tf_peer_poll_timeout(s->peer);
-    if (s->connected && s->next_rtcp_us < due)
-        due = s->next_rtcp_us;
+    if (s->connected && !s->mixing && s->next_rtcp_us < due)
+        due = s->next_rtcp_us; /* echo rooms report themselves; the room engine does it else */
     uint64_t ms = due == UINT64_MAX ? 60000 : due > now ? (due - now + 999) / 1000 : 0;
     uv_timer_start(&s->timer, on_timer, ms, 0);
 }
@@ -362,11 +367,116 @@ static void on_timer(uv_timer_t *timer)
     handle_events(s);
     if (s->closing)
         return;
-    if (s->connected && now >= s->next_rtcp_us) {
+    if (s->connected && !s->mixing && now >= s->next_rtcp_us) {
         send_reports(s, now);
         s->next_rtcp_us = now + RTCP_INTERVAL_US;
     }
     arm_timer(s);
+}
+
+/* Mixing rooms: the plain packet goes to the room's worker; a full queue drops it. */
+static void to_room(tf_session_t *s, int rtcp, const uint8_t *buf, size_t len)
+{
+    if (len > TF_MSG_DATA)
+        return;
+    tf_msg_t m = {.kind = rtcp ? TF_MSG_RTCP : TF_MSG_RTP, .member = s->member,
+                  .len = (uint16_t)len};
+    memcpy(m.data, buf, len);
+    if (rtcp)
+        s->rtcp_in++;
+    else {
+        s->rtp_in++;
+        s->bytes_in += len;
+    }
+    if (tf_worker_post(s->worker, &m) < 0)
+        s->srv->stats.worker_queue_drops++;
+}
+
+void tf_session_from_room(tf_session_t *s, const tf_msg_t *m)
+{
+    if (s->closing)
+        return;
+    if (m->kind == TF_MSG_EVENT) {
+        const char *json = m->ptr;
+        if (strstr(json, "\"type\": \"layout\"")) {
+            free(s->layout);
+            s->layout = strdup(json);
+        }
+        return;
+    }
+    if (!s->connected)
+        return;
+    uint8_t buf[TF_MSG_DATA + TF_SRTP_MAX_RTCP_OVERHEAD];
+    memcpy(buf, m->data, m->len);
+    send_protected(s, buf, m->len, sizeof(buf), m->kind == TF_MSG_RTCP);
+}
+
+tf_session_t *tf_session_by_member(tf_server_t *srv, uint32_t member)
+{
+    tf_session_t *s = srv->by_member[member & 0xffff];
+    return s && s->member == member ? s : NULL;
+}
+
+/* What the room engine needs to know of the negotiated media of one kind. */
+static void member_media(const tf_sdp_t *offer, const tf_sdp_plan_t *plan, tf_sdp_kind_t kind,
+                         tf_member_media_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->pt = out->rtx_pt = -1;
+    for (int i = 0; i < plan->n_media; i++) {
+        const tf_sdp_media_answer_t *a = &plan->media[i];
+        const tf_sdp_media_t *m = &offer->media[i];
+        if (!a->accepted || m->kind != kind || out->present)
+            continue;
+        out->present = 1;
+        out->sends = (a->dir & TF_SDP_RECVONLY) != 0;  /* we receive: the member sends */
+        out->receives = (a->dir & TF_SDP_SENDONLY) != 0;
+        out->codec = a->codec;
+        out->pt = a->pt;
+        out->rtx_pt = a->rtx_pt;
+        out->out_ssrc = a->ssrc;
+        out->out_rtx_ssrc = a->rtx_ssrc;
+        memcpy(out->ext, a->ext, sizeof(out->ext));
+        out->fb = a->fb;
+        for (int k = 0; k < m->n_ssrcs; k++) {
+            if (!m->ssrcs[k].is_rtx) {
+                out->in_ssrc = m->ssrcs[k].ssrc;
+                out->in_rtx_ssrc = m->ssrcs[k].rtx_ssrc;
+                break;
+            }
+        }
+    }
+}
+
+static int join_room(tf_session_t *s, const tf_sdp_t *offer, const tf_sdp_plan_t *plan)
+{
+    tf_server_t *srv = s->srv;
+    for (int tries = 0; tries < 65536; tries++) {
+        uint32_t id = ++srv->next_member;
+        if (id && !srv->by_member[id & 0xffff]) {
+            s->member = id;
+            break;
+        }
+    }
+    if (!s->member)
+        return -ENOSPC;
+    tf_member_info_t *info = calloc(1, sizeof(*info));
+    if (!info)
+        return -ENOMEM;
+    info->id = s->member;
+    snprintf(info->name, sizeof(info->name), "%s", s->name[0] ? s->name : "Gast");
+    member_media(offer, plan, TF_SDP_AUDIO, &info->audio);
+    member_media(offer, plan, TF_SDP_VIDEO, &info->video);
+    s->worker = tf_server_worker_for(srv, s->room);
+    tf_msg_t m = {.kind = TF_MSG_JOIN, .member = s->member, .ptr = info};
+    snprintf(m.room, sizeof(m.room), "%s", s->room);
+    if (tf_worker_post(s->worker, &m) < 0) {
+        free(info);
+        return -EAGAIN;
+    }
+    srv->by_member[s->member & 0xffff] = s;
+    s->mixing = 1;
+    return 0;
 }
 
 void tf_session_input(tf_session_t *s, const tf_addr_t *from, uint8_t *buf, size_t len)
@@ -377,6 +487,8 @@ void tf_session_input(tf_session_t *s, const tf_addr_t *from, uint8_t *buf, size
     int kind = tf_peer_handle_input(s->peer, tf_server_now_us(s->srv), from, buf, &len);
     if (kind < 0)
         s->srv->stats.bad_input++;
+    else if (kind != TF_PEER_INPUT_NONE && s->mixing)
+        to_room(s, kind == TF_PEER_INPUT_RTCP, buf, len);
     else if (kind == TF_PEER_INPUT_RTP)
         on_rtp(s, buf, len, cap);
     else if (kind == TF_PEER_INPUT_RTCP)
@@ -410,6 +522,7 @@ static void on_timer_closed(uv_handle_t *h)
     tf_session_t *s = h->data;
     tf_peer_destroy(&s->peer);
     OPENSSL_cleanse(s->pwd, sizeof(s->pwd));
+    free(s->layout);
     free(s);
 }
 
@@ -474,6 +587,11 @@ int tf_session_create(tf_session_t **out, tf_server_t *srv, const char *room, co
         snprintf(err, errlen, "cannot write the answer (%s)", strerror(-e));
         goto fail;
     }
+    if (strncmp(room, "echo", 4) != 0 && (e = join_room(s, offer, plan)) < 0) {
+        *status = 503;
+        snprintf(err, errlen, "the room's media worker is overloaded");
+        goto fail;
+    }
     uv_timer_init(srv->loop, &s->timer);
     s->timer.data = s;
     link_session(srv, s);
@@ -504,6 +622,12 @@ void tf_session_close(tf_session_t *s, const char *why)
     flush_transmits(s);
     for (int i = 0; i < s->n_addrs; i++)
         tf_addr_map_del(&srv->by_addr, &s->addrs[i], s);
+    if (s->mixing) {
+        tf_msg_t m = {.kind = TF_MSG_LEAVE, .member = s->member};
+        while (tf_worker_post(s->worker, &m) < 0)
+            ; /* a leave must not be lost: the worker drains its queue continuously */
+        srv->by_member[s->member & 0xffff] = NULL;
+    }
     unlink_session(srv, s);
     srv->stats.sessions_closed++;
     uv_timer_stop(&s->timer);
@@ -537,6 +661,13 @@ int tf_session_room_count(tf_server_t *srv, const char *room)
 
 const char *tf_session_id(const tf_session_t *s) { return s->id; }
 
+void tf_session_broadcast(tf_server_t *srv, const char *room, const tf_msg_t *m)
+{
+    for (tf_session_t *s = srv->sessions; s; s = s->next)
+        if (s->mixing && !strcmp(s->room, room))
+            tf_session_from_room(s, m);
+}
+
 char *tf_session_stats_json(const tf_session_t *s, size_t *len)
 {
     tf_peer_stats_t ps;
@@ -551,22 +682,24 @@ char *tf_session_stats_json(const tf_session_t *s, size_t *len)
     double loss = expected ? 100.0 * (double)(expected > received ? expected - received : 0) /
                                  (double)expected
                            : 0.0;
-    char *buf = malloc(1024);
+    size_t cap = 1024 + (s->layout ? strlen(s->layout) : 0);
+    char *buf = malloc(cap);
     if (!buf)
         return NULL;
-    int n = snprintf(buf, 1024,
-                     "{\"session\": \"%s\", \"room\": \"%s\", \"connected\": %s, "
+    int n = snprintf(buf, cap,
+                     "{\"session\": \"%s\", \"room\": \"%s\", \"member\": %u, \"connected\": %s, "
                      "\"rtt_ms\": %d, \"loss_percent\": %.2f, \"rtp_in\": %llu, "
                      "\"rtp_out\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu, "
                      "\"rtcp_in\": %llu, \"rtcp_out\": %llu, \"nacks_relayed\": %llu, "
-                     "\"plis_relayed\": %llu, \"dropped\": %llu}\n",
-                     s->id, s->room, s->connected ? "true" : "false", s->rtt_ms, loss,
+                     "\"plis_relayed\": %llu, \"dropped\": %llu, \"layout\": %s}\n",
+                     s->id, s->room, s->member, s->connected ? "true" : "false", s->rtt_ms, loss,
                      (unsigned long long)s->rtp_in, (unsigned long long)s->rtp_out,
                      (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
                      (unsigned long long)s->rtcp_in, (unsigned long long)s->rtcp_out,
                      (unsigned long long)s->nacks_relayed, (unsigned long long)s->plis_relayed,
                      (unsigned long long)(ps.dropped_srtp + ps.dropped_unknown +
-                                          ps.dropped_unvalidated + ps.dropped_early));
+                                          ps.dropped_unvalidated + ps.dropped_early),
+                     s->layout ? s->layout : "null");
     *len = (size_t)n;
     return buf;
 }

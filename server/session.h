@@ -27,6 +27,12 @@ tf_session_t *tf_session_find_by_ufrag(tf_server_t *srv, const char *ufrag, size
 int tf_session_room_count(tf_server_t *srv, const char *room);
 const char *tf_session_id(const tf_session_t *s);
 
+/* A packet or event from the session's room worker (plain RTP/RTCP: protected and sent here). */
+void tf_session_from_room(tf_session_t *s, const tf_msg_t *m);
+tf_session_t *tf_session_by_member(tf_server_t *srv, uint32_t member);
+/* An event for every session in room. */
+void tf_session_broadcast(tf_server_t *srv, const char *room, const tf_msg_t *m);
+
 /* The session's figures as JSON (malloc'd), for GET on its WHIP resource. */
 char *tf_session_stats_json(const tf_session_t *s, size_t *len);
 

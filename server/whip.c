@@ -61,12 +61,6 @@ static int whip_post(tf_server_t *srv, const char *room, const tf_http_request_t
                            "POST an SDP offer with Content-Type: application/sdp");
         return 1;
     }
-    if (strncmp(room, "echo", 4) != 0) {
-        tf_http_json_error(out, 404, "no-such-room",
-                           "this server runs self-test rooms only so far: use a room whose "
-                           "name starts with 'echo'");
-        return 1;
-    }
     if (srv->n_sessions >= srv->cfg.max_sessions) {
         tf_http_json_error(out, 503, "server-full", "the server has no room for more sessions");
         return 1;

@@ -14,12 +14,18 @@
     'connecting': 'Connecting…', 'connected': 'Connected: you should see and hear yourself.',
     'failed': 'The connection failed: ', 'stopped': 'Test ended.',
     'no-media': 'Camera or microphone not available: ',
+    'join-title': 'Enter a room', 'name': 'Your name', 'room': 'Room', 'enter': 'Enter',
+    'audio-only': 'Your connection only allows sound right now.', 'tap': 'Turn sound on',
+    'mic-off': 'Mute microphone', 'mic-on': 'Unmute microphone', 'cam-off': 'Turn camera off',
+    'cam-on': 'Turn camera on', 'leave': 'Leave', 'loss-short': 'loss',
   };
   const de = {
     'connecting': 'Verbindung wird aufgebaut…',
     'connected': 'Verbunden: Sie sollten sich sehen und hören.',
     'failed': 'Die Verbindung ist fehlgeschlagen: ', 'stopped': 'Test beendet.',
     'no-media': 'Kamera oder Mikrofon nicht verfügbar: ',
+    'mic-off': 'Mikrofon aus', 'mic-on': 'Mikrofon an', 'cam-off': 'Kamera aus',
+    'cam-on': 'Kamera an', 'loss-short': 'Verlust',
   };
   const lang = (navigator.language || 'de').toLowerCase().startsWith('en') ? 'en' : 'de';
   document.documentElement.lang = lang;

@@ -2,7 +2,8 @@
 'use strict';
 const { chromium } = require('playwright-core');
 
-async function launch() {
+// files: {video, audio} fake capture files; default: the shared test pattern and tone.
+async function launch(files = {}) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -11,8 +12,8 @@ async function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
       '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      '--use-file-for-fake-video-capture=' + process.env.TAFEL_FAKE_VIDEO,
-      '--use-file-for-fake-audio-capture=' + process.env.TAFEL_FAKE_AUDIO,
+      '--use-file-for-fake-video-capture=' + (files.video || process.env.TAFEL_FAKE_VIDEO),
+      '--use-file-for-fake-audio-capture=' + (files.audio || process.env.TAFEL_FAKE_AUDIO),
     ],
   });
 }

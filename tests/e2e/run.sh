@@ -19,11 +19,18 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
 fi
 command -v chromium >/dev/null || { echo "e2e: chromium is not installed (deploy/install-deps.sh)"; exit 1; }
 
-# Fake devices: a moving test pattern (y4m gives 30 fps) and a 440 Hz tone.
+# Fake devices: a moving test pattern (y4m gives 30 fps) and a 440 Hz tone; and for the room
+# tests one solid colour and one tone per participant.
 if [ ! -f "$work/camera.y4m" ]; then
   ffmpeg -v error -y -f lavfi -i "testsrc2=size=640x360:rate=30" -t 3 -pix_fmt yuv420p "$work/camera.y4m"
   ffmpeg -v error -y -f lavfi -i "sine=frequency=440:sample_rate=48000" -t 3 -ac 1 "$work/microphone.wav"
+  for p in red:440 lime:660 blue:880; do
+    c=${p%%:*} f=${p##*:}
+    ffmpeg -v error -y -f lavfi -i "color=c=$c:size=640x360:rate=30" -t 2 -pix_fmt yuv420p "$work/$c.y4m"
+    ffmpeg -v error -y -f lavfi -i "sine=frequency=$f:sample_rate=48000" -t 3 -ac 1 "$work/$c.wav"
+  done
 fi
+export TAFEL_MEDIA_DIR="$work"
 
 http_port=18443
 media_port=18444
@@ -39,7 +46,7 @@ done
 export TAFEL_URL="http://127.0.0.1:$http_port" TAFEL_MEDIA_PORT=$media_port
 export TAFEL_FAKE_VIDEO="$work/camera.y4m" TAFEL_FAKE_AUDIO="$work/microphone.wav"
 status=0
-node --test --test-concurrency=1 "$here"/*.test.js || status=$?
+node --test --test-concurrency=1 ${TAFEL_E2E_ONLY:-"$here"/*.test.js} || status=$?
 kill -INT $server
 wait $server || true
 trap - EXIT

@@ -1,0 +1,47 @@
+/* queue.h — a bounded multi-producer, single-consumer queue of fixed-size messages between the
+ * I/O loop and the media workers. Pushing never blocks on a full queue: the message is dropped
+ * and counted (DESIGN §3). Waking the consumer (uv_async_send) is the caller's job. */
+#ifndef TF_QUEUE_H
+#define TF_QUEUE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TF_MSG_DATA 1500
+
+typedef enum {
+    TF_MSG_RTP = 1,   /* data: a plain RTP packet (I/O -> worker: from member; back: to member) */
+    TF_MSG_RTCP,      /* data: a plain compound RTCP packet */
+    TF_MSG_JOIN,      /* ptr: a heap tf_member_info_t, owned by the receiver */
+    TF_MSG_LEAVE,     /* member leaves */
+    TF_MSG_EVENT,     /* ptr: heap NUL-terminated JSON for member (or every member: member 0) */
+    TF_MSG_ROOM_GONE, /* worker -> I/O: the room closed and freed everything */
+} tf_msg_kind_t;
+
+typedef struct tf_msg {
+    uint8_t kind;
+    uint32_t member;  /* the member it is from or for */
+    char room[65];    /* JOIN, ROOM_GONE */
+    void *ptr;
+    uint16_t len;
+    uint8_t data[TF_MSG_DATA];
+} tf_msg_t;
+
+typedef struct tf_queue {
+    pthread_mutex_t lock;
+    tf_msg_t *slots;
+    size_t cap, head, len;
+    uint64_t dropped;
+} tf_queue_t;
+
+int tf_queue_init(tf_queue_t *q, size_t cap);
+void tf_queue_free(tf_queue_t *q); /* frees ptr payloads still queued */
+
+/* Copies m in: 0, or -ENOBUFS when full (dropped and counted; m->ptr stays the caller's). */
+int tf_queue_push(tf_queue_t *q, const tf_msg_t *m);
+/* Copies the oldest message out: 0, or -EAGAIN when empty. */
+int tf_queue_pop(tf_queue_t *q, tf_msg_t *m);
+uint64_t tf_queue_dropped(tf_queue_t *q);
+
+#endif

@@ -1,0 +1,209 @@
+/* room_audio.c — the room's sound: a small jitter buffer and Opus decoder per sender, the mixer
+ * (K loudest, mix-minus), one Opus encoder per distinct mix, per-receiver RTP. No video here. */
+#include "server/room_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define START_PACKETS 3 /* 60 ms buffered before playout starts */
+#define MAX_PACKETS 10  /* above 200 ms buffered, the oldest packets are skipped */
+#define MAX_EXPAND 25   /* 500 ms of concealment without packets: stop and rebuffer */
+
+int tf__room_audio_join(tf_room_t *r, member_t *m)
+{
+    if (!m->info.audio.present)
+        return 0;
+    if (m->info.audio.sends && m->info.audio.codec == TF_SDP_CODEC_OPUS) {
+        int e = tf_opus_dec_create(&m->adec, 1);
+        if (e < 0)
+            return e;
+        return tf_amix_add(r->amix, m->slot);
+    }
+    return 0;
+}
+
+void tf__room_audio_leave(tf_room_t *r, member_t *m)
+{
+    if (m->adec) {
+        tf_amix_remove(r->amix, m->slot);
+        tf_opus_dec_destroy(&m->adec);
+    }
+}
+
+void tf__room_audio_free(tf_room_t *r)
+{
+    for (int i = 0; i < MAX_AUDIO_ENC; i++)
+        tf_opus_enc_destroy(&r->aenc[i].enc);
+}
+
+void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p)
+{
+    (void)r;
+    if (!m->adec || p->payload_len == 0 || p->payload_len > sizeof(m->jit[0].data))
+        return;
+    uint8_t id = m->info.audio.ext[TF_SDP_EXT_AUDIO_LEVEL];
+    bool voice;
+    uint8_t dbov;
+    if (id && tf_rtp_get_audio_level(p, id, &voice, &dbov) == 0)
+        m->level = -(int)dbov;
+    if (!m->jit_started) {
+        m->jit_started = 1;
+        m->jit_next = p->seq;
+    }
+    uint16_t ahead = (uint16_t)(p->seq - m->jit_next);
+    if (tf_rtp_seq_newer(m->jit_next, p->seq))
+        return; /* late: its time has passed */
+    if (ahead >= AUDIO_JITTER) { /* far ahead (a long gap): start over from this packet */
+        memset(m->jit, 0, sizeof(m->jit));
+        m->jit_next = p->seq;
+        m->jit_playing = 0;
+    }
+    jitter_slot_t *s = &m->jit[p->seq % AUDIO_JITTER];
+    s->valid = 1;
+    s->seq = p->seq;
+    s->len = (uint16_t)p->payload_len;
+    memcpy(s->data, p->payload, p->payload_len);
+}
+
+static int buffered(const member_t *m, int *newer)
+{
+    int n = 0;
+    *newer = 0;
+    for (int i = 0; i < AUDIO_JITTER; i++) {
+        if (!m->jit[i].valid)
+            continue;
+        n++;
+        if (!tf_rtp_seq_newer(m->jit_next, m->jit[i].seq))
+            *newer = 1;
+    }
+    return n;
+}
+
+/* Decodes until one 20 ms frame is ready; conceals a lost packet when a later one is there. */
+static int pull_frame(member_t *m)
+{
+    int newer = 0;
+    if (!m->jit_playing) {
+        if (buffered(m, &newer) < START_PACKETS)
+            return 0;
+        m->jit_playing = 1;
+    }
+    /* Too much delay built up (a burst after a stall): skip the oldest packets. */
+    while (buffered(m, &newer) > MAX_PACKETS) {
+        m->jit[m->jit_next % AUDIO_JITTER].valid = 0;
+        m->jit_next++;
+    }
+    while (m->pcm_len < TF_AMIX_FRAME) {
+        jitter_slot_t *s = &m->jit[m->jit_next % AUDIO_JITTER];
+        int n;
+        if (s->valid && s->seq == m->jit_next) {
+            n = tf_opus_dec_decode(m->adec, s->data, s->len, 0, m->pcm + m->pcm_len, 5760);
+            s->valid = 0;
+            m->jit_next++;
+            m->expand = 0;
+        } else if (buffered(m, &newer), newer) {
+            /* A lost packet: the next one's in-band FEC rebuilds it when there is some. */
+            jitter_slot_t *nx = &m->jit[(uint16_t)(m->jit_next + 1) % AUDIO_JITTER];
+            int fec = nx->valid && nx->seq == (uint16_t)(m->jit_next + 1);
+            n = tf_opus_dec_decode(m->adec, fec ? nx->data : NULL, fec ? nx->len : 0, fec,
+                                   m->pcm + m->pcm_len, TF_AMIX_FRAME);
+            m->audio_plc++;
+            m->jit_next++;
+        } else if (++m->expand <= MAX_EXPAND) {
+            /* Late, not lost (yet): conceal without moving on, so it still plays when it comes. */
+            n = tf_opus_dec_decode(m->adec, NULL, 0, 0, m->pcm + m->pcm_len, TF_AMIX_FRAME);
+            m->audio_plc++;
+        } else {
+            m->jit_playing = 0; /* the sender stopped: rebuffer when it is back */
+            m->expand = 0;
+            return 0;
+        }
+        if (n > 0)
+            m->pcm_len += n;
+    }
+    return 1;
+}
+
+static audio_enc_t *encoder_for(tf_room_t *r, int mix_id)
+{
+    audio_enc_t *free_slot = NULL;
+    for (int i = 0; i < MAX_AUDIO_ENC; i++) {
+        if (r->aenc[i].used && r->aenc[i].mix_id == mix_id)
+            return &r->aenc[i];
+        if (!r->aenc[i].used && !free_slot)
+            free_slot = &r->aenc[i];
+    }
+    if (!free_slot)
+        return NULL;
+    tf_opus_enc_config_t c;
+    tf_opus_enc_config_default(&c);
+    c.bitrate_bps = 32000;
+    c.expected_loss_pct = 10; /* in-band FEC needs >= ~10 % to be emitted at all */
+    if (tf_opus_enc_create(&free_slot->enc, &c) < 0)
+        return NULL;
+    free_slot->used = 1;
+    free_slot->mix_id = mix_id;
+    return free_slot;
+}
+
+static void announce_speaker(tf_room_t *r)
+{
+    int active = tf_amix_active_speaker(r->amix);
+    if (active == r->active_speaker)
+        return;
+    r->active_speaker = active;
+    r->layout_dirty = 1;
+    member_t *m = active >= 0 ? r->members[active] : NULL;
+    char *json = malloc(96);
+    if (json)
+        snprintf(json, 96, "{\"type\": \"active-speaker\", \"id\": %u}", m ? m->info.id : 0);
+    tf__room_event(r, 0, json);
+}
+
+void tf__room_audio_tick(tf_room_t *r, uint64_t tick_us)
+{
+    for (int i = 0; i < TF_ROOM_MAX_MEMBERS; i++) {
+        member_t *m = r->members[i];
+        if (!m || !m->adec || !pull_frame(m))
+            continue;
+        tf_amix_put(r->amix, m->slot, m->pcm, m->level);
+        m->pcm_len -= TF_AMIX_FRAME;
+        memmove(m->pcm, m->pcm + TF_AMIX_FRAME, sizeof(float) * (size_t)m->pcm_len);
+    }
+    tf_amix_run(r->amix);
+    announce_speaker(r);
+    for (int i = 0; i < MAX_AUDIO_ENC; i++)
+        r->aenc[i].len = 0;
+    uint32_t ts = (uint32_t)tf__room_media_clock(tick_us, 48000);
+    for (int i = 0; i < TF_ROOM_MAX_MEMBERS; i++) {
+        member_t *m = r->members[i];
+        if (!m || !m->info.audio.receives || m->info.audio.codec != TF_SDP_CODEC_OPUS)
+            continue;
+        int mix_id = 0;
+        const float *pcm = m->adec ? tf_amix_output(r->amix, m->slot, &mix_id) : NULL;
+        if (!pcm) {
+            pcm = tf_amix_full_mix(r->amix);
+            mix_id = 0;
+        }
+        audio_enc_t *enc = encoder_for(r, mix_id);
+        if (!enc)
+            continue;
+        if (!enc->len) {
+            int n = tf_opus_enc_encode(enc->enc, pcm, enc->packet, sizeof(enc->packet));
+            enc->len = n > 0 ? n : -1;
+        }
+        if (enc->len <= 2)
+            continue; /* DTX frame or failure: nothing to send */
+        uint8_t out[1500];
+        size_t len = tf__room_marshal(r, m, &m->info.audio, m->info.audio.out_ssrc,
+                                      (uint8_t)m->info.audio.pt, m->aseq++, ts + m->ts_offset, 0,
+                                      enc->packet, (size_t)enc->len, out, sizeof(out));
+        if (len) {
+            m->a_packets++;
+            m->a_octets += (uint64_t)enc->len;
+            tf__room_emit(r, m->info.id, 0, out, len);
+        }
+    }
+}
