@@ -16,3 +16,7 @@ echo
 "$build/bench/bench_scale" $quick
 echo
 "$build/bench/bench_pipeline" "$build/tafel" "$work" $quick
+echo
+echo "### SRTP (libsrtp2)"
+echo
+"$build/bench/bench_srtp" $quick
