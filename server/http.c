@@ -17,8 +17,20 @@ struct tf_http {
     struct lws_context *ctx;
     const tf_config_t *cfg;
     tf_http_handler_fn handler;
+    tf_ws_handlers_t ws;
     void *hctx;
     int destroying;
+};
+
+#define WS_QUEUE 32
+
+struct tf_ws_conn {
+    struct lws *wsi;
+    tf_http_t *h;
+    void *owner;
+    int closing;
+    char *queue[WS_QUEUE];
+    int head, len;
 };
 
 typedef struct pss {
@@ -267,8 +279,116 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+int tf_ws_send(tf_ws_conn_t *c, const char *text)
+{
+    if (!c || c->closing)
+        return 0;
+    char *copy = strdup(text);
+    if (!copy)
+        return -ENOMEM;
+    if (c->len == WS_QUEUE) { /* the browser is not reading: drop the oldest */
+        free(c->queue[c->head]);
+        c->head = (c->head + 1) % WS_QUEUE;
+        c->len--;
+    }
+    c->queue[(c->head + c->len) % WS_QUEUE] = copy;
+    c->len++;
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void tf_ws_close(tf_ws_conn_t *c)
+{
+    if (!c)
+        return;
+    c->closing = 1;
+    c->owner = NULL;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void ws_free(tf_ws_conn_t *c)
+{
+    while (c->len) {
+        free(c->queue[c->head]);
+        c->head = (c->head + 1) % WS_QUEUE;
+        c->len--;
+    }
+    free(c);
+}
+
+typedef struct ws_pss {
+    tf_ws_conn_t *conn;
+} ws_pss_t;
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    ws_pss_t *p = user;
+    tf_http_t *h = from_wsi(wsi);
+    switch (reason) {
+    case LWS_CALLBACK_ESTABLISHED: {
+        char arg[96] = "";
+        const char *id = lws_get_urlarg_by_name(wsi, "session=", arg, sizeof(arg));
+        if (!id)
+            id = ""; /* lws returns a pointer past "session=" inside arg */
+        p->conn = calloc(1, sizeof(*p->conn));
+        if (!p->conn)
+            return -1;
+        p->conn->wsi = wsi;
+        p->conn->h = h;
+        p->conn->owner = h->ws.open ? h->ws.open(h->hctx, p->conn, id) : NULL;
+        if (!p->conn->owner) {
+            tf_log(TF_LOG_INFO, "ws: no session '%s'", id);
+            ws_free(p->conn);
+            p->conn = NULL;
+            return -1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        if (p->conn && p->conn->owner && h->ws.message && lws_frame_is_binary(wsi) == 0)
+            h->ws.message(h->hctx, p->conn->owner, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        tf_ws_conn_t *c = p->conn;
+        if (!c)
+            return -1;
+        if (c->len) {
+            char *msg = c->queue[c->head];
+            size_t n = strlen(msg);
+            unsigned char *buf = malloc(LWS_PRE + n);
+            if (!buf)
+                return -1;
+            memcpy(buf + LWS_PRE, msg, n);
+            int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+            free(buf);
+            free(msg);
+            c->head = (c->head + 1) % WS_QUEUE;
+            c->len--;
+            if (w < (int)n)
+                return -1;
+            if (c->len)
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        return c->closing ? -1 : 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        if (p->conn) {
+            if (p->conn->owner && h->ws.close)
+                h->ws.close(h->hctx, p->conn->owner);
+            ws_free(p->conn);
+            p->conn = NULL;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(pss_t), 0, 0, NULL, 0},
+    {"tafel-room", ws_callback, sizeof(ws_pss_t), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -281,7 +401,8 @@ static void lws_log(int level, const char *line)
 }
 
 int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, const char *cert,
-                  const char *key, tf_http_handler_fn handler, void *ctx)
+                  const char *key, tf_http_handler_fn handler, const tf_ws_handlers_t *ws,
+                  void *ctx)
 {
     *out = NULL;
     tf_http_t *h = calloc(1, sizeof(*h));
@@ -289,6 +410,8 @@ int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, cons
         return -ENOMEM;
     h->cfg = cfg;
     h->handler = handler;
+    if (ws)
+        h->ws = *ws;
     h->hctx = ctx;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     void *loops[1] = {loop};

@@ -34,9 +34,28 @@ typedef int (*tf_http_handler_fn)(void *ctx, const tf_http_request_t *req, tf_ht
 
 typedef struct tf_http tf_http_t;
 
+/* WebSocket connections (subprotocol "tafel-room", URL /ws?session=ID): room events to the
+ * browser. The HTTP layer owns the connection; its owner (a session) gets open/close calls. */
+typedef struct tf_ws_conn tf_ws_conn_t;
+typedef struct tf_ws_handlers {
+    /* A new connection for session_id: return its owner, or NULL to refuse (closes it). */
+    void *(*open)(void *ctx, tf_ws_conn_t *conn, const char *session_id);
+    /* A text message from the browser. */
+    void (*message)(void *ctx, void *owner, const char *text, size_t len);
+    /* The connection is gone; the owner must forget conn. */
+    void (*close)(void *ctx, void *owner);
+} tf_ws_handlers_t;
+
+/* Queues a text message (copied); a slow browser loses the oldest queued messages, never the
+ * newest. 0, -ENOMEM. */
+int tf_ws_send(tf_ws_conn_t *conn, const char *text);
+/* Closes from the server side; no close callback follows. */
+void tf_ws_close(tf_ws_conn_t *conn);
+
 /* Starts serving on loop. cert/key: PEM paths for TLS (NULL for plain HTTP). 0 or -errno. */
 int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, const char *cert,
-                  const char *key, tf_http_handler_fn handler, void *ctx);
+                  const char *key, tf_http_handler_fn handler, const tf_ws_handlers_t *ws,
+                  void *ctx);
 
 /* Begins the two-step shutdown libwebsockets needs on a foreign loop; call, run the loop until
  * it has nothing left, then tf_http_destroy(). */

@@ -59,6 +59,7 @@ struct tf_session {
     uint32_t member;
     tf_worker_t *worker;
     char *layout; /* the newest layout event (JSON) */
+    tf_ws_conn_t *ws; /* the browser's room-event WebSocket, if open */
 };
 
 static uint64_t ntp_now(void)
@@ -402,6 +403,7 @@ void tf_session_from_room(tf_session_t *s, const tf_msg_t *m)
             free(s->layout);
             s->layout = strdup(json);
         }
+        tf_ws_send(s->ws, json);
         return;
     }
     if (!s->connected)
@@ -622,6 +624,10 @@ void tf_session_close(tf_session_t *s, const char *why)
     flush_transmits(s);
     for (int i = 0; i < s->n_addrs; i++)
         tf_addr_map_del(&srv->by_addr, &s->addrs[i], s);
+    if (s->ws) {
+        tf_ws_close(s->ws);
+        s->ws = NULL;
+    }
     if (s->mixing) {
         tf_msg_t m = {.kind = TF_MSG_LEAVE, .member = s->member};
         while (tf_worker_post(s->worker, &m) < 0)
@@ -632,6 +638,34 @@ void tf_session_close(tf_session_t *s, const char *why)
     srv->stats.sessions_closed++;
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+}
+
+void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id)
+{
+    tf_server_t *srv = ctx;
+    for (tf_session_t *s = srv->sessions; s; s = s->next) {
+        if (strcmp(s->id, id) != 0 || s->closing)
+            continue;
+        if (s->ws)
+            tf_ws_close(s->ws); /* a reconnect replaces the old socket */
+        s->ws = conn;
+        char hello[256];
+        snprintf(hello, sizeof(hello),
+                 "{\"type\": \"welcome\", \"member\": %u, \"room\": \"%s\", \"session\": \"%s\"}",
+                 s->member, s->room, s->id);
+        tf_ws_send(conn, hello);
+        if (s->layout)
+            tf_ws_send(conn, s->layout);
+        return s;
+    }
+    return NULL;
+}
+
+void tf_session_ws_close(void *ctx, void *owner)
+{
+    (void)ctx;
+    tf_session_t *s = owner;
+    s->ws = NULL;
 }
 
 tf_session_t *tf_session_find(tf_server_t *srv, const char *room, const char *id)

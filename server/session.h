@@ -33,6 +33,10 @@ tf_session_t *tf_session_by_member(tf_server_t *srv, uint32_t member);
 /* An event for every session in room. */
 void tf_session_broadcast(tf_server_t *srv, const char *room, const tf_msg_t *m);
 
+/* tf_ws_handlers_t callbacks: a browser opens /ws?session=ID for its room events. */
+void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id);
+void tf_session_ws_close(void *ctx, void *owner);
+
 /* The session's figures as JSON (malloc'd), for GET on its WHIP resource. */
 char *tf_session_stats_json(const tf_session_t *s, size_t *len);
 

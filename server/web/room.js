@@ -6,43 +6,57 @@
   const $ = (id) => document.getElementById(id);
   const q = new URLSearchParams(location.search);
   let whip = null, local = null, layout = null, timer = null, selfId = 0, lastBytes = 0, lastAt = 0;
+  let ws = null, speaker = 0;
 
   function showLayout() {
     const wrap = $('canvas-wrap'), video = $('mix'), labels = $('labels');
     labels.textContent = '';
     if (!layout) return;
-    const sx = video.clientWidth / layout.width, sy = video.clientHeight / layout.height;
+    // The picture is letterboxed inside the element (object-fit: contain): find where it is.
+    const cw = video.clientWidth, ch = video.clientHeight;
+    const scale = Math.min(cw / layout.width, ch / layout.height);
+    const ox = video.offsetLeft + (cw - layout.width * scale) / 2;
+    const oy = video.offsetTop + (ch - layout.height * scale) / 2;
+    let selfShown = false;
     for (const t of layout.tiles) {
       if (!t.w) continue;
       const el = document.createElement('span');
-      el.className = 'label' + (t.speaking ? ' speaking' : '');
+      el.className = 'label' + (t.id === speaker ? ' speaking' : '');
       el.textContent = t.name;
-      el.style.left = (t.x * sx + 6) + 'px';
-      el.style.top = ((t.y + t.h) * sy - 28) + 'px';
+      el.style.left = (ox + t.x * scale + 6) + 'px';
+      el.style.top = (oy + (t.y + t.h) * scale - 30) + 'px';
       labels.appendChild(el);
-      if (t.id === selfId && local && local.getVideoTracks().length) {
-        const self = $('self');
-        Object.assign(self.style, { left: t.x * sx + 'px', top: t.y * sy + 'px',
-          width: t.w * sx + 'px', height: t.h * sy + 'px' });
-        self.hidden = false;
+      const cam = local && local.getVideoTracks().find((tr) => tr.enabled);
+      if (t.id === selfId && cam) {
+        // Our own tile shows the local preview: no round-trip delay on one's own picture.
+        Object.assign($('self').style, { left: ox + t.x * scale + 'px', top: oy + t.y * scale + 'px',
+          width: t.w * scale + 'px', height: t.h * scale + 'px' });
+        selfShown = true;
       }
     }
+    $('self').hidden = !selfShown;
     wrap.dataset.tier = layout.tier;
   }
 
+  // Room events (docs/api.md): layout metadata, active speaker, our own member id.
+  function connectEvents(session) {
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +
+      '/ws?session=' + encodeURIComponent(session);
+    ws = new WebSocket(url, 'tafel-room');
+    ws.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.type === 'welcome') selfId = msg.member;
+      else if (msg.type === 'layout') { layout = msg; showLayout(); }
+      else if (msg.type === 'active-speaker') { speaker = msg.id; showLayout(); }
+    };
+    ws.onclose = () => {
+      if (whip) setTimeout(() => { if (whip) connectEvents(session); }, 1000);
+    };
+  }
+
   async function poll() {
-    if (!whip || !whip.location) return;
-    try {
-      const res = await fetch(whip.location);
-      if (res.ok) {
-        const st = await res.json();
-        if (st.layout && JSON.stringify(st.layout) !== JSON.stringify(layout)) {
-          layout = st.layout;
-          selfId = st.member || selfId;
-          showLayout();
-        }
-      }
-    } catch (e) { /* the next poll retries */ }
+    if (!$('mix').paused) $('tap').hidden = true;
     const s = await stats();
     if (s && s.video) {
       const now = performance.now(), kbps = lastAt ? 8 * (s.video.bytesReceived - lastBytes) / (now - lastAt) : 0;
@@ -79,6 +93,7 @@
     $('mix').play().catch(() => { $('tap').hidden = false; });
     const m = /\/whip\/[^/]+\/(.+)$/.exec(whip.location || '');
     selfId = 0;
+    if (m) connectEvents(m[1]);
     timer = setInterval(poll, 1000);
     window.addEventListener('resize', showLayout);
     return { room, session: m ? m[1] : '' };
@@ -86,9 +101,11 @@
 
   async function leave() {
     clearInterval(timer);
-    if (whip) await whip.leave();
-    if (local) local.getTracks().forEach((tr) => tr.stop());
+    const w = whip;
     whip = null;
+    if (ws) { ws.close(); ws = null; }
+    if (w) await w.leave();
+    if (local) local.getTracks().forEach((tr) => tr.stop());
     $('stage').hidden = true;
     $('join').hidden = false;
   }
@@ -99,6 +116,7 @@
     track.enabled = !track.enabled;
     button.setAttribute('aria-pressed', String(!track.enabled));
     button.textContent = t(track.enabled ? offLabel : onLabel);
+    showLayout();
   }
 
   $('room').value = q.get('room') || '';
@@ -111,6 +129,7 @@
   $('cam').addEventListener('click', () => toggle('video', $('cam'), 'cam-on', 'cam-off'));
   $('leave').addEventListener('click', () => { leave(); });
   $('tap').addEventListener('click', () => { $('mix').play(); $('tap').hidden = true; });
+  $('mix').addEventListener('playing', () => { $('tap').hidden = true; });
   if (!q.get('room')) {
     navigator.mediaDevices.getUserMedia({ video: true, audio: false })
       .then((s) => { $('preview').srcObject = s; }).catch(() => {});

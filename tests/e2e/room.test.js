@@ -106,7 +106,11 @@ test('three participants see the others in their tiles and hear everyone but the
         assert.ok(Math.min(...others) - own > 20,
           `${PEOPLE[i].name} does not hear itself: own ${own.toFixed(1)} dB vs others ${others}`);
       }
-      // The server's figures: one shared video encoder for three receivers.
+      // A picture of the real client for the docs and for a human look.
+      await pages[0].setViewportSize({ width: 1024, height: 640 });
+      await new Promise((r) => setTimeout(r, 500));
+      await pages[0].screenshot({ path: path.join(DIR, 'room.png') });
+      console.log('  quality line: ' + await pages[0].evaluate(() => document.getElementById('quality').textContent));
       for (const page of pages) await page.evaluate(() => window.tafelRoom.leave());
     } finally {
       for (const b of browsers) await b.close();
