@@ -101,11 +101,10 @@ static int open_stream(member_t *m, uint32_t ssrc)
         c.rtx_payload_type = (uint8_t)m->info.video.rtx_pt;
     }
     m->in_video_ssrc = ssrc;
-    int e = tf_recv_stream_create(&m->vrecv, &c);
-    if (e == 0)
-        tf_recv_stream_request_keyframe(m->vrecv); /* a decoder starts at a key frame */
-    return e;
+    return tf_recv_stream_create(&m->vrecv, &c); /* it waits for (and asks for) a key frame */
 }
+
+static void decode_frames(tf_room_t *r, member_t *m, uint64_t now_us);
 
 void tf__room_video_rtp(tf_room_t *r, member_t *m, uint64_t now_us, const uint8_t *pkt,
                         size_t len)
@@ -122,6 +121,12 @@ void tf__room_video_rtp(tf_room_t *r, member_t *m, uint64_t now_us, const uint8_
             return;
     }
     tf_recv_stream_push(m->vrecv, (int64_t)now_us, pkt, len);
+    decode_frames(r, m, now_us);
+}
+
+/* Decodes what the receive stream completed (after a push, or after a timeout gave up a gap). */
+static void decode_frames(tf_room_t *r, member_t *m, uint64_t now_us)
+{
     tf_recv_frame_t f;
     while (tf_recv_stream_poll_frame(m->vrecv, &f) == 0) {
         tf_frame_t *pic = NULL;
@@ -346,7 +351,7 @@ void tf__room_video_tick(tf_room_t *r, uint64_t now_us)
             continue;
         if (m->vrecv) {
             tf_recv_stream_handle_timeout(m->vrecv, (int64_t)now_us);
-            send_feedback(r, m, now_us);
+            decode_frames(r, m, now_us);
         }
         if (!m->info.video.receives || m->pipe >= 0)
             continue;

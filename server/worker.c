@@ -118,12 +118,21 @@ static void on_timer(uv_timer_t *t);
 static void run_rooms(tf_worker_t *w)
 {
     uint64_t now = now_us(), next = UINT64_MAX;
+    int venc = 0, aenc = 0, dec = 0;
     for (tf_worker_room_t *wr = w->rooms; wr; wr = wr->next) {
         tf_room_tick(wr->room, now);
         drain_room(w, wr);
         uint64_t d = tf_room_next_deadline(wr->room);
         next = d < next ? d : next;
+        tf_room_stats_t st;
+        tf_room_get_stats(wr->room, &st);
+        venc += st.video_encoders;
+        aenc += st.audio_encoders;
+        dec += st.decoders;
     }
+    w->video_encoders = venc;
+    w->audio_encoders = aenc;
+    w->decoders = dec;
     uv_async_send(w->io_wake);
     if (next == UINT64_MAX)
         uv_timer_stop(&w->timer);

@@ -22,7 +22,8 @@ typedef struct tf_worker {
     tf_room_config_t room_cfg;
     tf_worker_room_t *rooms;
     _Atomic int stop;
-    _Atomic int rooms_open, members;
+    /* Written by the worker after every run, read by the I/O thread for /api/stats. */
+    _Atomic int rooms_open, members, video_encoders, audio_encoders, decoders;
 } tf_worker_t;
 
 /* Starts the thread. io_wake must stay valid until tf_worker_stop() returns. */
