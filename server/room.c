@@ -46,6 +46,7 @@ int tf_room_create(tf_room_t **out, const char *name, const tf_room_config_t *cf
 
 static void free_member(tf_room_t *r, member_t *m)
 {
+    tf__room_rate_leave(m);
     tf__room_audio_leave(r, m);
     tf__room_video_leave(r, m);
     free(m->hist);
@@ -85,6 +86,7 @@ int tf_room_member_count(const tf_room_t *r) { return r->n_members; }
 
 int tf_room_join(tf_room_t *r, const tf_member_info_t *info, uint64_t now_us)
 {
+    r->now_us = now_us;
     if (find(r, info->id))
         return -EEXIST;
     int slot = -1;
@@ -115,6 +117,8 @@ int tf_room_join(tf_room_t *r, const tf_member_info_t *info, uint64_t now_us)
         e = tf__room_audio_join(r, m);
     if (e == 0)
         e = tf__room_video_join(r, m, now_us);
+    if (e == 0)
+        e = tf__room_rate_join(r, m);
     if (e < 0) {
         free_member(r, m);
         return e;
@@ -206,25 +210,60 @@ size_t tf__room_marshal(tf_room_t *r, member_t *m, const tf_member_media_t *medi
     p.payload = payload;
     p.payload_len = len;
     uint8_t twcc[2];
+    uint16_t tseq = m->twcc_seq;
     if (media->ext[TF_SDP_EXT_TWCC]) {
-        tf_rtp_put_twcc_seq(twcc, m->twcc_seq++);
+        tf_rtp_put_twcc_seq(twcc, tseq);
         p.extension = true;
         p.ext[0] = (tf_rtp_ext_t){media->ext[TF_SDP_EXT_TWCC], 2, twcc};
         p.ext_count = 1;
     }
     int n = tf_rtp_marshal_to(&p, out, cap);
-    return n > 0 ? (size_t)n : 0;
+    if (n <= 0)
+        return 0;
+    if (media->ext[TF_SDP_EXT_TWCC]) {
+        m->twcc_seq++;
+        tf__room_rate_sent(r, m, tseq, (size_t)n, 0);
+    }
+    return (size_t)n;
+}
+
+/* A padding-only RTX packet for a bandwidth probe (RFC 4588 allows RTX packets without an
+ * original: libwebrtc probes the same way). */
+size_t tf__room_marshal_padding(tf_room_t *r, member_t *m, uint16_t probe, uint8_t *out,
+                                size_t cap)
+{
+    tf_rtp_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.payload_type = (uint8_t)m->info.video.rtx_pt;
+    p.seq = m->rtx_seq++;
+    p.timestamp = (uint32_t)tf__room_media_clock(r->now_us, 90000) + m->ts_offset;
+    p.ssrc = m->info.video.out_rtx_ssrc;
+    p.padding_len = 255;
+    uint8_t twcc[2];
+    uint16_t tseq = m->twcc_seq;
+    tf_rtp_put_twcc_seq(twcc, tseq);
+    p.extension = true;
+    p.ext[0] = (tf_rtp_ext_t){m->info.video.ext[TF_SDP_EXT_TWCC], 2, twcc};
+    p.ext_count = 1;
+    int n = tf_rtp_marshal_to(&p, out, cap);
+    if (n <= 0)
+        return 0;
+    m->twcc_seq++;
+    tf__room_rate_sent(r, m, tseq, (size_t)n, probe);
+    return (size_t)n;
 }
 
 /* RTCP from a member about the streams we send it. */
 void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len)
 {
+    r->now_us = now_us;
     member_t *m = find(r, id);
     tf_rtcp_iter_t it;
     if (!m || tf_rtcp_iter_init(&it, pkt, len) < 0)
         return;
     tf_rtcp_packet_t p;
     while (tf_rtcp_iter_next(&it, &p) == 1) {
+        tf__room_rate_rtcp(r, m, &p);
         switch (p.type) {
         case TF_RTCP_PLI:
             if (p.pli.media_ssrc == m->info.video.out_ssrc)
@@ -244,13 +283,14 @@ void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *
             }
             break;
         default:
-            break; /* reports, REMB and transport-cc feed bandwidth estimation (rooms issue) */
+            break; /* reports, REMB and transport-cc: room_rate.c */
         }
     }
 }
 
 void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len)
 {
+    r->now_us = now_us;
     member_t *m = find(r, id);
     tf_rtp_packet_t p;
     if (!m || tf_rtp_parse(&p, pkt, len) < 0)
@@ -267,9 +307,7 @@ static void send_reports(tf_room_t *r, member_t *m, uint64_t now_us)
 {
     tf_rtcp_packet_t pk[2];
     size_t n = 0;
-    uint64_t unix_us = now_us; /* the NTP mapping only needs to be one clock for all SRs */
-    uint64_t ntp = ((unix_us / 1000000 + 2208988800ull) << 32) |
-                   (((unix_us % 1000000) << 32) / 1000000);
+    uint64_t ntp = tf__room_ntp(now_us); /* one clock for every SR; RTTs come back in it */
     if (m->info.video.receives && m->v_packets) {
         memset(&pk[n], 0, sizeof(pk[n]));
         pk[n].type = TF_RTCP_SR;
@@ -298,6 +336,8 @@ static void send_reports(tf_room_t *r, member_t *m, uint64_t now_us)
 
 void tf_room_tick(tf_room_t *r, uint64_t now_us)
 {
+    r->now_us = now_us;
+    tf__room_rate_tick(r);
     while (now_us >= r->next_audio_us) {
         tf__room_audio_tick(r, r->next_audio_us);
         r->next_audio_us += 20000;

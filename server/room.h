@@ -71,7 +71,7 @@ int tf_room_poll_event(tf_room_t *r, uint32_t *member, char **json);
 typedef struct tf_room_stats {
     int members, video_encoders, audio_encoders, decoders, tiers_in_use;
     uint64_t frames_decoded, frames_encoded, decode_errors, packets_out, out_dropped;
-    uint64_t keyframes_sent, keyframe_requests, nacks_answered;
+    uint64_t keyframes_sent, keyframe_requests, nacks_answered, tier_changes, probes;
 } tf_room_stats_t;
 void tf_room_get_stats(const tf_room_t *r, tf_room_stats_t *out);
 

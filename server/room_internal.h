@@ -9,7 +9,9 @@
 #include "mixer/compositor.h"
 #include "mixer/tier.h"
 #include "server/room.h"
+#include "server/rtc/bwe.h"
 #include "server/rtc/recv_stream.h"
+#include "server/rtc/rtcp.h"
 #include "server/rtc/rtp.h"
 
 #define OUT_RING 1024          /* packets waiting for the I/O side */
@@ -66,6 +68,11 @@ typedef struct member {
     uint64_t v_packets, v_octets, a_packets, a_octets;
     uint32_t last_vts, last_ats;
     uint64_t next_rtcp_us;
+    /* bandwidth and tier (room_rate.c) */
+    tf_bwe_t *bwe;
+    uint64_t next_rate_us, tier_down_since, tier_up_since;
+    uint64_t tier_changes;
+    int uplink_w, uplink_h, uplink_kbps; /* the budget last announced to this sender */
 } member_t;
 
 typedef struct pipe {
@@ -80,6 +87,7 @@ typedef struct pipe {
     int want_key;
     uint64_t last_key_us;
     int receivers;
+    uint32_t order[TF_LAYOUT_MAX_TILES]; /* member id shown in each tile */
 } pipe_t;
 
 typedef struct audio_enc {
@@ -91,6 +99,7 @@ typedef struct audio_enc {
 
 struct tf_room {
     char name[65];
+    uint64_t now_us;           /* the time of the call being handled */
     tf_room_config_t cfg;
     member_t *members[TF_ROOM_MAX_MEMBERS];
     int n_members;
@@ -119,6 +128,16 @@ size_t tf__room_marshal(tf_room_t *r, member_t *m, const tf_member_media_t *medi
                         uint8_t pt, uint16_t seq, uint32_t ts, int marker, const uint8_t *payload,
                         size_t len, uint8_t *out, size_t cap);
 
+/* room_rate.c */
+uint64_t tf__room_ntp(uint64_t now_us);
+int tf__room_rate_join(tf_room_t *r, member_t *m);
+void tf__room_rate_leave(member_t *m);
+void tf__room_rate_sent(tf_room_t *r, member_t *m, uint16_t twcc_seq, size_t len, uint16_t probe);
+void tf__room_rate_rtcp(tf_room_t *r, member_t *m, const tf_rtcp_packet_t *p);
+void tf__room_rate_tick(tf_room_t *r);
+size_t tf__room_marshal_padding(tf_room_t *r, member_t *m, uint16_t probe, uint8_t *out,
+                                size_t cap);
+
 /* room_audio.c */
 int tf__room_audio_join(tf_room_t *r, member_t *m);
 void tf__room_audio_leave(tf_room_t *r, member_t *m);
@@ -136,5 +155,6 @@ uint64_t tf__room_video_deadline(const tf_room_t *r);
 void tf__room_video_keyframe(tf_room_t *r, member_t *m, uint64_t now_us);
 void tf__room_video_nack(tf_room_t *r, member_t *m, const uint16_t *seqs, int n);
 void tf__room_video_free(tf_room_t *r);
+void tf__room_video_retier(tf_room_t *r, member_t *m);
 
 #endif

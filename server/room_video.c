@@ -212,6 +212,14 @@ void tf__room_video_nack(tf_room_t *r, member_t *m, const uint16_t *seqs, int n)
     }
 }
 
+/* The receiver's tier changed: it leaves its pipe; the next video tick puts it on the pipe of
+ * its new tier (or none for audio only) and that pipe sends a key frame. */
+void tf__room_video_retier(tf_room_t *r, member_t *m)
+{
+    release_pipe(r, m);
+    r->layout_dirty = 1;
+}
+
 void tf__room_video_keyframe(tf_room_t *r, member_t *m, uint64_t now_us)
 {
     (void)now_us;
@@ -319,6 +327,7 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
         tf_compositor_set_layout(p->comp, kind, n);
     for (int i = 0; i < n; i++) {
         const member_t *m = order[i];
+        p->order[i] = m->info.id;
         int fresh = m->latest && now_us - m->latest_at_us < FROZEN_US;
         tf_compositor_set_source(p->comp, i, fresh ? m->latest : NULL, m->info.name);
     }
@@ -353,7 +362,7 @@ void tf__room_video_tick(tf_room_t *r, uint64_t now_us)
             tf_recv_stream_handle_timeout(m->vrecv, (int64_t)now_us);
             decode_frames(r, m, now_us);
         }
-        if (!m->info.video.receives || m->pipe >= 0)
+        if (!m->info.video.receives || m->pipe >= 0 || m->tier == TF_TIER_AUDIO)
             continue;
         m->pipe = pipe_for(r, m, now_us);
         if (m->pipe >= 0) {

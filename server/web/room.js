@@ -6,7 +6,22 @@
   const $ = (id) => document.getElementById(id);
   const q = new URLSearchParams(location.search);
   let whip = null, local = null, layout = null, timer = null, selfId = 0, lastBytes = 0, lastAt = 0;
-  let ws = null, speaker = 0;
+  let ws = null, speaker = 0, tier = null, uplink = null;
+
+  // The server says how big our tile is: send no more than that (DESIGN §4 uplink budget).
+  async function applyUplink(msg) {
+    uplink = msg;
+    const sender = whip && whip.pc && whip.pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+    if (!sender) return;
+    const settings = sender.track.getSettings();
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    const scale = Math.max(1, (settings.width || msg.width) / msg.width);
+    params.encodings[0].maxBitrate = msg.kbps * 1000;
+    params.encodings[0].scaleResolutionDownBy = scale;
+    params.encodings[0].maxFramerate = msg.fps;
+    try { await sender.setParameters(params); } catch (e) { /* keep what we had */ }
+  }
 
   function showLayout() {
     const wrap = $('canvas-wrap'), video = $('mix'), labels = $('labels');
@@ -49,6 +64,8 @@
       if (msg.type === 'welcome') selfId = msg.member;
       else if (msg.type === 'layout') { layout = msg; showLayout(); }
       else if (msg.type === 'active-speaker') { speaker = msg.id; showLayout(); }
+      else if (msg.type === 'tier') { tier = msg; $('audio-only').hidden = !msg.audio_only; }
+      else if (msg.type === 'uplink') applyUplink(msg);
     };
     ws.onclose = () => {
       if (whip) setTimeout(() => { if (whip) connectEvents(session); }, 1000);
@@ -62,7 +79,7 @@
       const now = performance.now(), kbps = lastAt ? 8 * (s.video.bytesReceived - lastBytes) / (now - lastAt) : 0;
       lastBytes = s.video.bytesReceived; lastAt = now;
       const lost = s.video.packetsLost, total = lost + s.video.packetsReceived;
-      $('quality').textContent = (layout ? layout.tier : '–') + ' · ' + Math.round(kbps) +
+      $('quality').textContent = (tier ? tier.tier : layout ? layout.tier : '–') + ' · ' + Math.round(kbps) +
         ' kbit/s · ' + (total ? (100 * lost / total).toFixed(1) : '0.0') + ' % ' + t('loss-short');
     }
   }
@@ -135,5 +152,5 @@
       .then((s) => { $('preview').srcObject = s; }).catch(() => {});
   }
   window.tafelRoom = { join, leave, stats, layout: () => layout, video: () => $('mix'),
-    pc: () => (whip ? whip.pc : null) };
+    pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink };
 })();

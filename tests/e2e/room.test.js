@@ -82,7 +82,7 @@ test('three participants see the others in their tiles and hear everyone but the
       for (const [i, page] of pages.entries()) {
         await waitFor(async () => {
           const st = await page.evaluate(async () => ({
-            s: await window.tafelRoom.stats(), l: window.tafelRoom.layout() }));
+            s: await window.tafelRoom.stats(), l: window.tafelRoom.layout(), t: window.tafelRoom.tier() }));
           return { ok: st.s && st.s.video && st.s.video.framesDecoded > 40 && st.l &&
             st.l.tiles.length === 3, st };
         }, 40000, PEOPLE[i].name + ' decoding a 3-tile mix');
