@@ -17,6 +17,8 @@ echo
 echo
 "$build/bench/bench_pipeline" "$build/tafel" "$work" $quick
 echo
+"$build/bench/bench_roi" $quick
+echo
 echo "### SRTP (libsrtp2)"
 echo
 "$build/bench/bench_srtp" $quick

@@ -56,6 +56,12 @@ void tf_venc_destroy(tf_venc_t **enc);
  * max_slice_bytes; the frame is lost, force a key frame), -ENOMEM, -EIO. */
 int tf_venc_encode(tf_venc_t *enc, const tf_frame_t *frame, int force_key, tf_venc_packet_t *out);
 
+/* Per-macroblock quantizer offsets for the following frames (x264 prop.quant_offsets, added to
+ * adaptive quantization): negative spends more bits, positive fewer. offsets holds one float per
+ * 16x16 macroblock in raster order (n must be that count), stays the caller's and must be valid
+ * during each tf_venc_encode(); NULL turns them off. H.264 only: -ENOTSUP for VP8. */
+int tf_venc_set_quant_offsets(tf_venc_t *enc, const float *offsets, int n);
+
 /* Run-time changes. H.264: the bit rate goes through x264_encoder_reconfig() (no reopen, no
  * IDR); x264 cannot change its frame rate in place, so set_fps folds the new rate into the rate
  * control target (bits per frame = target / new fps), which behaves like a native open.

@@ -36,6 +36,7 @@ struct tf_venc {
     x264_t *x264;
     uint8_t *headers; /* SPS + PPS, Annex-B, copied once at create */
     size_t headers_size;
+    float *quant_offsets; /* caller's per-macroblock QP offsets, or NULL */
 
     /* VP8 */
     AVCodecContext *vpx;
@@ -194,6 +195,7 @@ static int h264_encode(tf_venc_t *e, const tf_frame_t *frame, int force_key, tf_
     }
     in.i_pts = frame->pts_us;
     in.i_type = force_key ? X264_TYPE_IDR : X264_TYPE_AUTO;
+    in.prop.quant_offsets = e->quant_offsets; /* read during this call only; NULL: none */
 
     x264_nal_t *nal = NULL;
     int n = 0;
@@ -451,6 +453,19 @@ int tf_venc_encode(tf_venc_t *enc, const tf_frame_t *frame, int force_key, tf_ve
     if (enc->codec == TF_VCODEC_H264)
         return h264_encode(enc, frame, force_key, out);
     return vp8_encode(enc, frame, force_key, out);
+}
+
+int tf_venc_set_quant_offsets(tf_venc_t *enc, const float *offsets, int n)
+{
+    if (!enc)
+        return -EINVAL;
+    if (enc->codec != TF_VCODEC_H264)
+        return -ENOTSUP;
+    int mbs = ((enc->width + 15) / 16) * ((enc->height + 15) / 16);
+    if (offsets && n != mbs)
+        return -EINVAL;
+    enc->quant_offsets = (float *)offsets; /* x264 reads, never writes or frees, them */
+    return 0;
 }
 
 int tf_venc_set_bitrate(tf_venc_t *enc, int bitrate_kbps)

@@ -55,6 +55,7 @@ typedef struct member {
     tf_recv_stream_t *vrecv;
     tf_vdec_t *vdec;
     tf_frame_t *latest;
+    uint64_t latest_seq;       /* counts decoded frames: tells a changing tile from a still one */
     uint64_t latest_at_us, last_pli_us;
     uint32_t in_video_ssrc;
     uint8_t frame_buf[512 * 1024];
@@ -88,6 +89,9 @@ typedef struct pipe {
     uint64_t last_key_us;
     int receivers;
     uint32_t order[TF_LAYOUT_MAX_TILES]; /* member id shown in each tile */
+    uint64_t shown_seq[TF_LAYOUT_MAX_TILES]; /* latest_seq of each tile's last encoded frame */
+    float *qoff;                /* per-macroblock quantizer offsets (H.264) */
+    int mb_w, mb_h;
 } pipe_t;
 
 typedef struct audio_enc {

@@ -13,6 +13,7 @@
 #include "server/rtc/rtcp_feedback.h"
 #include "server/rtc/rtp_h264.h"
 #include "server/rtc/rtp_vp8.h"
+#include "mixer/roi.h"
 
 #define MAX_PAYLOAD 1100        /* RTP payload per packet: header, extensions and SRTP fit 1280 */
 #define KEYFRAME_INTERVAL_US 1000000 /* at most one requested key frame per pipe per second */
@@ -44,6 +45,7 @@ static void release_pipe(tf_room_t *r, member_t *m)
     tf_compositor_destroy(&p->comp);
     tf_frame_unref(&p->canvas);
     tf_venc_destroy(&p->enc);
+    free(p->qoff);
     memset(p, 0, sizeof(*p));
 }
 
@@ -61,6 +63,7 @@ void tf__room_video_free(tf_room_t *r)
         tf_compositor_destroy(&r->pipes[i].comp);
         tf_frame_unref(&r->pipes[i].canvas);
         tf_venc_destroy(&r->pipes[i].enc);
+        free(r->pipes[i].qoff);
     }
 }
 
@@ -138,6 +141,7 @@ static void decode_frames(tf_room_t *r, member_t *m, uint64_t now_us)
         if (pic) {
             tf_frame_unref(&m->latest);
             m->latest = pic;
+            m->latest_seq++;
             m->latest_at_us = now_us;
             r->stats.frames_decoded++;
         }
@@ -172,6 +176,13 @@ static int pipe_for(tf_room_t *r, member_t *m, uint64_t now_us)
         tf_compositor_destroy(&p->comp);
         tf_frame_unref(&p->canvas);
         return -1;
+    }
+    p->mb_w = (t->width + 15) / 16;
+    p->mb_h = (t->height + 15) / 16;
+    if (vc.codec == TF_VCODEC_H264) {
+        p->qoff = calloc((size_t)(p->mb_w * p->mb_h), sizeof(float));
+        if (p->qoff)
+            tf_venc_set_quant_offsets(p->enc, p->qoff, p->mb_w * p->mb_h);
     }
     p->used = 1;
     p->tier = m->tier;
@@ -299,6 +310,22 @@ static void fan_out(tf_room_t *r, int pipe_i, const tf_venc_packet_t *au, uint64
     }
 }
 
+/* Bits where they matter (mixer/roi.h): the speaker's tile gets more, still tiles fewer. */
+static void set_quant_offsets(tf_room_t *r, pipe_t *p, const member_t *const *order, int n)
+{
+    if (!p->qoff)
+        return;
+    tf_roi_class_t cls[TF_LAYOUT_MAX_TILES];
+    for (int k = 0; k < n; k++) {
+        const member_t *m = order[k];
+        cls[k] = m->slot == r->active_speaker && r->n_members > 1 ? TF_ROI_SPEAKER
+                 : m->latest && m->latest_seq != p->shown_seq[k] ? TF_ROI_MOVING
+                                                                : TF_ROI_STILL;
+        p->shown_seq[k] = m->latest_seq;
+    }
+    tf_roi_fill(p->qoff, p->mb_w, p->mb_h, tf_compositor_layout(p->comp), cls);
+}
+
 static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
 {
     pipe_t *p = &r->pipes[pipe_i];
@@ -338,6 +365,7 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
     }
     tf_compositor_render(p->comp, p->canvas);
     p->canvas->pts_us = (int64_t)now_us;
+    set_quant_offsets(r, p, order, n);
     int key = p->want_key && now_us - p->last_key_us >= KEYFRAME_INTERVAL_US;
     tf_venc_packet_t au;
     if (tf_venc_encode(p->enc, p->canvas, key, &au) < 0 || au.size == 0)
