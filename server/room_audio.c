@@ -126,11 +126,21 @@ static int pull_frame(member_t *m)
     return 1;
 }
 
-static audio_enc_t *encoder_for(tf_room_t *r, int mix_id)
+/* The Opus settings a receiver's tier calls for: on the lowest tiers longer packets halve the
+ * header overhead (20 ms packets of 24 kbit/s Opus cost ~50 kbit/s on the wire). */
+static int audio_profile(const member_t *m)
 {
+    return m->tier == TF_TIER_AUDIO ? 2 : m->tier == TF_TIER_LOW ? 1 : 0;
+}
+
+static audio_enc_t *encoder_for(tf_room_t *r, int mix_id, int profile)
+{
+    static const struct {
+        int bps, ms;
+    } prof[AUDIO_PROFILES] = {{32000, 20}, {24000, 40}, {16000, 60}};
     audio_enc_t *free_slot = NULL;
     for (int i = 0; i < MAX_AUDIO_ENC; i++) {
-        if (r->aenc[i].used && r->aenc[i].mix_id == mix_id)
+        if (r->aenc[i].used && r->aenc[i].mix_id == mix_id && r->aenc[i].profile == profile)
             return &r->aenc[i];
         if (!r->aenc[i].used && !free_slot)
             free_slot = &r->aenc[i];
@@ -139,13 +149,36 @@ static audio_enc_t *encoder_for(tf_room_t *r, int mix_id)
         return NULL;
     tf_opus_enc_config_t c;
     tf_opus_enc_config_default(&c);
-    c.bitrate_bps = 32000;
+    c.bitrate_bps = prof[profile].bps;
+    c.frame_ms = prof[profile].ms;
     c.expected_loss_pct = 10; /* in-band FEC needs >= ~10 % to be emitted at all */
     if (tf_opus_enc_create(&free_slot->enc, &c) < 0)
         return NULL;
     free_slot->used = 1;
     free_slot->mix_id = mix_id;
+    free_slot->profile = profile;
+    free_slot->frame = tf_opus_enc_frame_samples(free_slot->enc);
+    free_slot->buf_len = 0;
+    free_slot->tick = 0;
     return free_slot;
+}
+
+/* Adds this tick's PCM once per encoder; encodes when a packet's worth is gathered. */
+static void feed(tf_room_t *r, audio_enc_t *enc, const float *pcm, uint32_t ts)
+{
+    if (enc->tick == r->audio_ticks)
+        return;
+    enc->tick = r->audio_ticks;
+    if (enc->buf_len == 0)
+        enc->first_ts = ts;
+    memcpy(enc->buf + enc->buf_len, pcm, sizeof(float) * TF_AMIX_FRAME);
+    enc->buf_len += TF_AMIX_FRAME;
+    if (enc->buf_len < enc->frame)
+        return;
+    int n = tf_opus_enc_encode(enc->enc, enc->buf, enc->packet, sizeof(enc->packet));
+    enc->len = n > 2 ? n : 0; /* 1-2 bytes: DTX, nothing to send */
+    enc->packet_ts = enc->first_ts;
+    enc->buf_len = 0;
 }
 
 static void announce_speaker(tf_room_t *r)
@@ -174,6 +207,7 @@ void tf__room_audio_tick(tf_room_t *r, uint64_t tick_us)
     }
     tf_amix_run(r->amix);
     announce_speaker(r);
+    r->audio_ticks++;
     for (int i = 0; i < MAX_AUDIO_ENC; i++)
         r->aenc[i].len = 0;
     uint32_t ts = (uint32_t)tf__room_media_clock(tick_us, 48000);
@@ -187,19 +221,17 @@ void tf__room_audio_tick(tf_room_t *r, uint64_t tick_us)
             pcm = tf_amix_full_mix(r->amix);
             mix_id = 0;
         }
-        audio_enc_t *enc = encoder_for(r, mix_id);
+        audio_enc_t *enc = encoder_for(r, mix_id, audio_profile(m));
         if (!enc)
             continue;
-        if (!enc->len) {
-            int n = tf_opus_enc_encode(enc->enc, pcm, enc->packet, sizeof(enc->packet));
-            enc->len = n > 0 ? n : -1;
-        }
-        if (enc->len <= 2)
-            continue; /* DTX frame or failure: nothing to send */
+        feed(r, enc, pcm, ts);
+        if (!enc->len)
+            continue; /* no packet completed this tick */
         uint8_t out[1500];
         size_t len = tf__room_marshal(r, m, &m->info.audio, m->info.audio.out_ssrc,
-                                      (uint8_t)m->info.audio.pt, m->aseq++, ts + m->ts_offset, 0,
-                                      enc->packet, (size_t)enc->len, out, sizeof(out));
+                                      (uint8_t)m->info.audio.pt, m->aseq++,
+                                      enc->packet_ts + m->ts_offset, 0, enc->packet,
+                                      (size_t)enc->len, out, sizeof(out));
         if (len) {
             m->a_packets++;
             m->a_octets += (uint64_t)enc->len;

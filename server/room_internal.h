@@ -18,7 +18,8 @@
 #define HISTORY 512            /* sent video packets kept per receiver for NACK (>= 1 s) */
 #define EVENTS 64
 #define MAX_PIPES 16
-#define MAX_AUDIO_ENC (TF_AMIX_MAX_SPEAKERS + 1)
+#define AUDIO_PROFILES 3       /* Opus settings by tier: 32k/20 ms, 24k/40 ms, 16k/60 ms */
+#define MAX_AUDIO_ENC ((TF_AMIX_MAX_SPEAKERS + 1) * AUDIO_PROFILES)
 #define AUDIO_JITTER 32        /* Opus packets buffered per sender */
 #define FROZEN_US 2000000      /* a sender without a new frame this long gets its placeholder */
 
@@ -95,10 +96,16 @@ typedef struct pipe {
 } pipe_t;
 
 typedef struct audio_enc {
-    int used, mix_id;
+    int used, mix_id, profile;
     tf_opus_enc_t *enc;
+    int frame;                 /* samples per packet: 960, 1920 or 2880 */
+    float buf[2880];           /* PCM gathered for the next packet */
+    int buf_len;
+    uint32_t first_ts;         /* media time of buf[0] */
+    uint64_t tick;             /* the tick whose PCM is in buf already */
     uint8_t packet[TF_OPUS_MAX_PACKET];
-    int len;                   /* this tick's packet, 0 when none */
+    int len;                   /* a packet completed this tick, 0 when none */
+    uint32_t packet_ts;
 } audio_enc_t;
 
 struct tf_room {
@@ -108,7 +115,7 @@ struct tf_room {
     member_t *members[TF_ROOM_MAX_MEMBERS];
     int n_members;
     tf_amix_t *amix;
-    uint64_t next_audio_us;
+    uint64_t next_audio_us, audio_ticks;
     pipe_t pipes[MAX_PIPES];
     audio_enc_t aenc[MAX_AUDIO_ENC];
     int active_speaker;        /* member slot, -1 none */
