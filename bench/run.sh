@@ -19,6 +19,10 @@ echo
 echo
 "$build/bench/bench_roi" $quick
 echo
+echo "### WebRTC transport"
+echo
+"$build/bench/bench_rtc" $quick
+echo
 echo "### SRTP (libsrtp2)"
 echo
 "$build/bench/bench_srtp" $quick

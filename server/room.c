@@ -15,7 +15,7 @@
 
 uint64_t tf__room_media_clock(uint64_t now_us, uint32_t rate)
 {
-    return now_us * rate / 1000000;
+    return (now_us / 1000000) * rate + (now_us % 1000000) * rate / 1000000; /* no overflow */
 }
 
 int tf_room_create(tf_room_t **out, const char *name, const tf_room_config_t *cfg, uint64_t now_us)

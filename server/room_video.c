@@ -98,6 +98,7 @@ static int open_stream(member_t *m, uint32_t ssrc)
     tf_recv_stream_config_default(&c, h264 ? TF_RECV_CODEC_H264 : TF_RECV_CODEC_VP8, ssrc,
                                   (uint8_t)m->info.video.pt);
     c.nack = (m->info.video.fb & TF_SDP_FB_NACK) != 0;
+    c.h264_key_needs_sps_pps = true; /* an IDR without its SPS/PPS cannot start a decoder */
     if (m->info.video.rtx_pt >= 0 && m->info.video.in_rtx_ssrc) {
         c.rtx = true;
         c.rtx_ssrc = m->info.video.in_rtx_ssrc;

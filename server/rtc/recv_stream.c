@@ -272,7 +272,11 @@ static void stats_update(tf_recv_stream_t *s, int64_t now_us, int64_t e, uint32_
     if (e <= s->max_seq)
         return;
     s->max_seq = e;
-    uint32_t arrival = (uint32_t)(now_us * (int64_t)s->cfg.clock_rate / 1000000);
+    /* Split so the product cannot overflow whatever the clock's epoch (only the low 32 bits of
+     * the arrival time in RTP units matter). */
+    uint64_t us = (uint64_t)now_us;
+    uint32_t arrival = (uint32_t)((us / 1000000) * s->cfg.clock_rate +
+                                  (us % 1000000) * s->cfg.clock_rate / 1000000);
     uint32_t transit = arrival - ts;
     if (s->have_transit) {
         int32_t d = (int32_t)(transit - s->transit);
