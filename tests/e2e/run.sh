@@ -10,14 +10,15 @@ work=$(realpath -m "$2")
 mkdir -p "$work"
 
 if [ -z "${TAFEL_IN_NETNS:-}" ]; then
+  # npm needs the network, so it runs before entering the private namespace.
+  if [ ! -d "$here/node_modules/playwright-core" ]; then
+    echo "e2e: installing playwright-core from npm"
+    (cd "$here" && npm ci --no-audit --no-fund)
+  fi
+  command -v chromium >/dev/null || { echo "e2e: chromium is not installed (deploy/install-deps.sh)"; exit 1; }
   exec unshare -n env TAFEL_IN_NETNS=1 bash "$0" "$@"
 fi
 ip link set lo up
-
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --silent)
-fi
-command -v chromium >/dev/null || { echo "e2e: chromium is not installed (deploy/install-deps.sh)"; exit 1; }
 
 # Fake devices: a moving test pattern (y4m gives 30 fps) and a 440 Hz tone; and for the room
 # tests one solid colour and one tone per participant.
