@@ -15,7 +15,7 @@ echo "== sanitizer build (clang, ASan + UBSan) =="
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DTAFEL_SANITIZE=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan --output-on-failure -j"$jobs" -L 'unit|checkasm|fuzz-replay'
+  ctest --test-dir build/asan --output-on-failure -j"$jobs" -L 'unit|checkasm|fuzz-replay|integration'
 
 echo "== bench smoke (release) =="
 bench/run.sh --quick build/release
