@@ -17,6 +17,7 @@ typedef enum {
     TF_MSG_LEAVE,     /* member leaves */
     TF_MSG_EVENT,     /* ptr: heap NUL-terminated JSON for member (or every member: member 0) */
     TF_MSG_ROOM_GONE, /* worker -> I/O: the room closed and freed everything */
+    TF_MSG_MUTE,      /* I/O -> worker: data[0] bit 0 microphone off, bit 1 camera off */
 } tf_msg_kind_t;
 
 typedef struct tf_msg {

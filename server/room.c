@@ -288,6 +288,16 @@ void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *
     }
 }
 
+void tf_room_set_muted(tf_room_t *r, uint32_t id, int audio_off, int video_off)
+{
+    member_t *m = find(r, id);
+    if (!m || (m->audio_off == audio_off && m->video_off == video_off))
+        return;
+    m->audio_off = audio_off;
+    m->video_off = video_off;
+    r->layout_dirty = 1;
+}
+
 void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len)
 {
     r->now_us = now_us;

@@ -50,6 +50,10 @@ int tf_room_member_count(const tf_room_t *r);
 void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len);
 void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len);
 
+/* The member switched its microphone / camera off or on (from the client): shown in the layout
+ * metadata; a camera that is off shows the member's placeholder instead of a black picture. */
+void tf_room_set_muted(tf_room_t *r, uint32_t id, int audio_off, int video_off);
+
 /* Runs what is due (audio ticks, video ticks per tier, RTCP, placeholders for frozen senders). */
 void tf_room_tick(tf_room_t *r, uint64_t now_us);
 uint64_t tf_room_next_deadline(const tf_room_t *r);

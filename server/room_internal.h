@@ -66,6 +66,7 @@ typedef struct member {
     uint16_t vseq, rtx_seq, aseq, twcc_seq;
     uint32_t ts_offset;        /* random RTP timestamp offset of this receiver */
     int audio_mix;             /* mix id this receiver hears */
+    int audio_off, video_off;  /* the member muted its microphone / camera */
     hist_entry_t *hist;
     uint64_t v_packets, v_octets, a_packets, a_octets;
     uint32_t last_vts, last_ats;

@@ -256,10 +256,14 @@ static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, 
         const tf_rect_t *rc = &lay->tile[i];
         o += (size_t)snprintf(j + o, cap - o,
                               "%s{\"id\": %u, \"name\": \"%s\", \"x\": %d, \"y\": %d, \"w\": %d, "
-                              "\"h\": %d, \"video\": %s, \"speaking\": %s}",
+                              "\"h\": %d, \"video\": %s, \"speaking\": %s, \"mic_off\": %s, "
+                              "\"camera_off\": %s}",
                               i ? ", " : "", order[i]->info.id, order[i]->info.name, rc->x, rc->y,
-                              rc->w, rc->h, order[i]->latest ? "true" : "false",
-                              order[i]->slot == r->active_speaker ? "true" : "false");
+                              rc->w, rc->h,
+                              order[i]->latest && !order[i]->video_off ? "true" : "false",
+                              order[i]->slot == r->active_speaker ? "true" : "false",
+                              order[i]->audio_off ? "true" : "false",
+                              order[i]->video_off ? "true" : "false");
     }
     if (o < cap)
         snprintf(j + o, cap - o, "]}");
@@ -319,9 +323,10 @@ static void set_quant_offsets(tf_room_t *r, pipe_t *p, const member_t *const *or
     tf_roi_class_t cls[TF_LAYOUT_MAX_TILES];
     for (int k = 0; k < n; k++) {
         const member_t *m = order[k];
-        cls[k] = m->slot == r->active_speaker && r->n_members > 1 ? TF_ROI_SPEAKER
-                 : m->latest && m->latest_seq != p->shown_seq[k] ? TF_ROI_MOVING
-                                                                : TF_ROI_STILL;
+        cls[k] = m->slot == r->active_speaker && r->n_members > 1 && !m->video_off
+                     ? TF_ROI_SPEAKER
+                 : m->latest && !m->video_off && m->latest_seq != p->shown_seq[k] ? TF_ROI_MOVING
+                                                                                   : TF_ROI_STILL;
         p->shown_seq[k] = m->latest_seq;
     }
     tf_roi_fill(p->qoff, p->mb_w, p->mb_h, tf_compositor_layout(p->comp), cls);
@@ -356,7 +361,7 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
     for (int i = 0; i < n; i++) {
         const member_t *m = order[i];
         p->order[i] = m->info.id;
-        int fresh = m->latest && now_us - m->latest_at_us < FROZEN_US;
+        int fresh = m->latest && !m->video_off && now_us - m->latest_at_us < FROZEN_US;
         tf_compositor_set_source(p->comp, i, fresh ? m->latest : NULL, m->info.name);
     }
     if (relayout) {

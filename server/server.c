@@ -292,7 +292,9 @@ int tf_server_run(const tf_config_t *cfg)
         goto out;
     if (start_udp(s) < 0 || start_workers(s) < 0)
         goto out;
-    static const tf_ws_handlers_t ws = {.open = tf_session_ws_open, .close = tf_session_ws_close};
+    static const tf_ws_handlers_t ws = {.open = tf_session_ws_open,
+                                        .message = tf_session_ws_message,
+                                        .close = tf_session_ws_close};
     int e = tf_http_start(&s->http, &loop, &s->cfg, cfg->tls ? cert : NULL, cfg->tls ? key : NULL,
                           tf_whip_handle, &ws, s);
     if (e < 0) {

@@ -661,6 +661,26 @@ void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id)
     return NULL;
 }
 
+/* Messages from the browser: {"type": "mute", "audio": bool, "video": bool}. Anything else is
+ * ignored (moderation and chat come with school accounts). */
+void tf_session_ws_message(void *ctx, void *owner, const char *text, size_t len)
+{
+    (void)ctx;
+    tf_session_t *s = owner;
+    char msg[256];
+    if (!s->mixing || len >= sizeof(msg))
+        return;
+    memcpy(msg, text, len);
+    msg[len] = '\0';
+    if (!strstr(msg, "\"type\"") || !strstr(msg, "\"mute\""))
+        return;
+    int audio_off = strstr(msg, "\"audio\": true") || strstr(msg, "\"audio\":true");
+    int video_off = strstr(msg, "\"video\": true") || strstr(msg, "\"video\":true");
+    tf_msg_t m = {.kind = TF_MSG_MUTE, .member = s->member, .len = 1};
+    m.data[0] = (uint8_t)(audio_off | video_off << 1);
+    tf_worker_post(s->worker, &m);
+}
+
 void tf_session_ws_close(void *ctx, void *owner)
 {
     (void)ctx;

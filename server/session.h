@@ -36,6 +36,7 @@ void tf_session_broadcast(tf_server_t *srv, const char *room, const tf_msg_t *m)
 /* tf_ws_handlers_t callbacks: a browser opens /ws?session=ID for its room events. */
 void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id);
 void tf_session_ws_close(void *ctx, void *owner);
+void tf_session_ws_message(void *ctx, void *owner, const char *text, size_t len);
 
 /* The session's figures as JSON (malloc'd), for GET on its WHIP resource. */
 char *tf_session_stats_json(const tf_session_t *s, size_t *len);

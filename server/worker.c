@@ -166,6 +166,10 @@ static void on_wake(uv_async_t *a)
         case TF_MSG_LEAVE:
             leave(w, m.member);
             break;
+        case TF_MSG_MUTE:
+            if ((wr = room_of_member(w, m.member)))
+                tf_room_set_muted(wr->room, m.member, m.data[0] & 1, (m.data[0] >> 1) & 1);
+            break;
         case TF_MSG_RTP:
         case TF_MSG_RTCP:
             wr = room_of_member(w, m.member);

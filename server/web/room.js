@@ -37,7 +37,7 @@
       if (!t.w) continue;
       const el = document.createElement('span');
       el.className = 'label' + (t.id === speaker ? ' speaking' : '');
-      el.textContent = t.name;
+      el.textContent = t.name + (t.mic_off ? ' 🔇' : '');
       el.style.left = (ox + t.x * scale + 6) + 'px';
       el.style.top = (oy + (t.y + t.h) * scale - 30) + 'px';
       labels.appendChild(el);
@@ -133,6 +133,10 @@
     track.enabled = !track.enabled;
     button.setAttribute('aria-pressed', String(!track.enabled));
     button.textContent = t(track.enabled ? offLabel : onLabel);
+    const mic = local.getAudioTracks()[0], cam = local.getVideoTracks()[0];
+    if (ws && ws.readyState === 1) {
+      ws.send(JSON.stringify({ type: 'mute', audio: !!mic && !mic.enabled, video: !!cam && !cam.enabled }));
+    }
     showLayout();
   }
 
@@ -152,5 +156,6 @@
       .then((s) => { $('preview').srcObject = s; }).catch(() => {});
   }
   window.tafelRoom = { join, leave, stats, layout: () => layout, video: () => $('mix'),
-    pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink };
+    pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink,
+    toggleMic: () => $('mic').click(), toggleCamera: () => $('cam').click() };
 })();

@@ -106,6 +106,18 @@ test('three participants see the others in their tiles and hear everyone but the
         assert.ok(Math.min(...others) - own > 20,
           `${PEOPLE[i].name} does not hear itself: own ${own.toFixed(1)} dB vs others ${others}`);
       }
+      // Ben switches his camera off: everyone's layout says so and his tile shows his
+      // placeholder instead of his picture.
+      await pages[1].evaluate(() => window.tafelRoom.toggleCamera());
+      await waitFor(async () => {
+        const l = await pages[0].evaluate(() => window.tafelRoom.layout());
+        const ben = l && l.tiles.find((x) => x.name === 'Ben');
+        return { ok: ben && ben.camera_off, ben };
+      }, 10000, 'the layout to show Ben\'s camera off');
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = (await pages[0].evaluate(tileColours)).find((x) => x.name === 'Ben');
+      console.log(`  after Ben's camera went off Anna sees Ben=${after.rgb}`);
+      assert.ok(dist(after.rgb, PEOPLE[1].rgb) > 90, 'Ben\'s tile no longer shows his camera');
       // A picture of the real client for the docs and for a human look.
       await pages[0].setViewportSize({ width: 1024, height: 640 });
       await new Promise((r) => setTimeout(r, 500));
