@@ -73,7 +73,8 @@ typedef struct member {
     uint64_t next_rtcp_us;
     /* bandwidth and tier (room_rate.c) */
     tf_bwe_t *bwe;
-    uint64_t next_rate_us, tier_down_since, tier_up_since;
+    uint64_t next_rate_us, tier_down_since, tier_up_since, tier_changed_us;
+    uint64_t trial_at_us, trial_wait_us; /* upgrade trials of an app-limited receiver */
     uint64_t tier_changes;
     int uplink_w, uplink_h, uplink_kbps; /* the budget last announced to this sender */
 } member_t;

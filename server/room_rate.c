@@ -13,6 +13,8 @@
 #define RATE_INTERVAL_US 500000
 #define DOWN_HOLD_US 1000000   /* a lower estimate must last this long to move down */
 #define UP_HOLD_US 4000000     /* a higher one this long to move up (one tier at a time) */
+#define TRIAL_WAIT_US 8000000  /* an app-limited receiver below the start tier tries one up */
+#define TRIAL_WAIT_MAX_US 120000000
 #define AUDIO_BPS 50000        /* 32 kbit/s Opus in 20 ms packets on the wire (MEDIA-NOTES) */
 #define VIDEO_OVERHEAD 1.10    /* RTP, extension and SRTP bytes on top of the encoder's rate */
 
@@ -129,17 +131,38 @@ static void choose_tier(tf_room_t *r, member_t *m)
                     st.loss_fraction > 0.1;
     if (want < m->tier && !congested)
         want = m->tier;
+    uint64_t now = r->now_us;
+    /* Little traffic teaches the estimator little, and probes may not get through: a receiver
+     * pushed below the start tier that has seen no congestion for a while tries one tier up.
+     * Each trial that fails doubles the wait (8 s, 16 s, ... 2 min). */
+    if (!m->trial_wait_us)
+        m->trial_wait_us = TRIAL_WAIT_US;
+    if (m->trial_at_us && now - m->trial_at_us > 20000000) {
+        m->trial_at_us = 0;
+        m->trial_wait_us = TRIAL_WAIT_US; /* the last trial held */
+    }
+    if (want <= m->tier && m->tier < TF_TIER_MEDIUM && !congested &&
+        now - m->tier_changed_us >= m->trial_wait_us) {
+        want = (tf_tier_id_t)(m->tier + 1);
+        m->trial_at_us = now;
+        m->tier_up_since = now - UP_HOLD_US; /* no further wait: the trial is the test */
+    }
     if (want == m->tier) {
         m->tier_down_since = m->tier_up_since = 0;
         return;
     }
-    uint64_t now = r->now_us;
     if (want < m->tier) {
         m->tier_up_since = 0;
         if (!m->tier_down_since)
             m->tier_down_since = now;
         if (now - m->tier_down_since < DOWN_HOLD_US)
             return;
+        want = (tf_tier_id_t)(m->tier - 1); /* down one step at a time too */
+        if (m->trial_at_us && now - m->trial_at_us < 10000000) {
+            m->trial_wait_us = m->trial_wait_us * 2 > TRIAL_WAIT_MAX_US ? TRIAL_WAIT_MAX_US
+                                                                         : m->trial_wait_us * 2;
+            m->trial_at_us = 0;
+        }
     } else {
         m->tier_down_since = 0;
         if (!m->tier_up_since)
@@ -149,6 +172,7 @@ static void choose_tier(tf_room_t *r, member_t *m)
         want = (tf_tier_id_t)(m->tier + 1); /* up one step at a time */
     }
     m->tier_down_since = m->tier_up_since = 0;
+    m->tier_changed_us = now;
     m->tier = want;
     m->tier_changes++;
     r->stats.tier_changes++;

@@ -99,7 +99,7 @@
 
   async function join(room, name, opts = {}) {
     local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
-    whip = new TafelWhip(room, { name, codec: opts.codec || '' });
+    whip = new TafelWhip(room, { name, codec: opts.codec || '', mediaPort: opts.mediaPort || 0 });
     const pc = await whip.join(local);
     const remote = new MediaStream();
     pc.getReceivers().forEach((r) => remote.addTrack(r.track));

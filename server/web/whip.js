@@ -2,10 +2,11 @@
 // candidate), and leaves with DELETE. Used by every page that sends or receives media.
 'use strict';
 window.TafelWhip = class {
-  constructor(room, { name = '', codec = '' } = {}) {
+  constructor(room, { name = '', codec = '', mediaPort = 0 } = {}) {
     this.room = room;
     this.name = name;
     this.codec = codec; // '' (browser default order), 'h264' or 'vp8': offer only that codec
+    this.mediaPort = mediaPort; // tests: reach the media port through an impairment relay
     this.pc = null;
     this.location = null;
   }
@@ -47,7 +48,11 @@ window.TafelWhip = class {
       throw new Error(res.status + ' ' + detail);
     }
     this.location = res.headers.get('Location');
-    await pc.setRemoteDescription({ type: 'answer', sdp: text });
+    let sdp = text;
+    if (this.mediaPort) {
+      sdp = sdp.replace(/^(a=candidate:\S+ \d+ udp \d+ \S+ )(\d+)/gim, '$1' + this.mediaPort);
+    }
+    await pc.setRemoteDescription({ type: 'answer', sdp });
     return pc;
   }
 

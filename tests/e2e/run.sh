@@ -45,6 +45,7 @@ for _ in $(seq 50); do
 done
 
 export TAFEL_URL="http://127.0.0.1:$http_port" TAFEL_MEDIA_PORT=$media_port
+[ -x "$(dirname "$tafel")/tafel-relay" ] && export TAFEL_RELAY="$(dirname "$tafel")/tafel-relay"
 export TAFEL_FAKE_VIDEO="$work/camera.y4m" TAFEL_FAKE_AUDIO="$work/microphone.wav"
 status=0
 node --test --test-concurrency=1 ${TAFEL_E2E_ONLY:-"$here"/*.test.js} || status=$?
