@@ -18,6 +18,7 @@
     'audio-only': 'Your connection only allows sound right now.', 'tap': 'Turn sound on',
     'mic-off': 'Mute microphone', 'mic-on': 'Unmute microphone', 'cam-off': 'Turn camera off',
     'cam-on': 'Turn camera on', 'leave': 'Leave', 'loss-short': 'loss',
+    'camera': 'Camera', 'microphone': 'Microphone',
   };
   const de = {
     'connecting': 'Verbindung wird aufgebaut…',
@@ -25,7 +26,7 @@
     'failed': 'Die Verbindung ist fehlgeschlagen: ', 'stopped': 'Test beendet.',
     'no-media': 'Kamera oder Mikrofon nicht verfügbar: ',
     'mic-off': 'Mikrofon aus', 'mic-on': 'Mikrofon an', 'cam-off': 'Kamera aus',
-    'cam-on': 'Kamera an', 'loss-short': 'Verlust',
+    'cam-on': 'Kamera an', 'loss-short': 'Verlust', 'camera': 'Kamera', 'microphone': 'Mikrofon',
   };
   const lang = (navigator.language || 'de').toLowerCase().startsWith('en') ? 'en' : 'de';
   document.documentElement.lang = lang;

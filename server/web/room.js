@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const q = new URLSearchParams(location.search);
   let whip = null, local = null, layout = null, timer = null, selfId = 0, lastBytes = 0, lastAt = 0;
-  let ws = null, speaker = 0, tier = null, uplink = null;
+  let ws = null, speaker = 0, tier = null, uplink = null, previewStream = null;
 
   // The server says how big our tile is: send no more than that (DESIGN §4 uplink budget).
   async function applyUplink(msg) {
@@ -97,8 +97,42 @@
     return out;
   }
 
+  // The devices chosen on the join screen ('' = the browser's default).
+  function constraints() {
+    const cam = $('camera').value, mic = $('microphone').value;
+    return {
+      video: Object.assign({ width: 640, height: 360 }, cam ? { deviceId: { exact: cam } } : {}),
+      audio: mic ? { deviceId: { exact: mic } } : true,
+    };
+  }
+
+  async function listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    for (const [kind, sel] of [['videoinput', $('camera')], ['audioinput', $('microphone')]]) {
+      const keep = sel.value;
+      sel.textContent = '';
+      devices.filter((d) => d.kind === kind).forEach((d, i) => {
+        const o = document.createElement('option');
+        o.value = d.deviceId;
+        o.textContent = d.label || (kind === 'videoinput' ? t('camera') : t('microphone')) + ' ' + (i + 1);
+        sel.appendChild(o);
+      });
+      if (keep) sel.value = keep;
+    }
+  }
+
+  async function preview() {
+    if (previewStream) previewStream.getTracks().forEach((tr) => tr.stop());
+    try {
+      previewStream = await navigator.mediaDevices.getUserMedia(constraints());
+      $('preview').srcObject = previewStream;
+      await listDevices(); // labels are only known once a device is open
+    } catch (e) { $('join-status').textContent = t('no-media') + e.message; }
+  }
+
   async function join(room, name, opts = {}) {
-    local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+    if (previewStream) { previewStream.getTracks().forEach((tr) => tr.stop()); previewStream = null; }
+    local = await navigator.mediaDevices.getUserMedia(constraints());
     whip = new TafelWhip(room, { name, codec: opts.codec || '', mediaPort: opts.mediaPort || 0 });
     const pc = await whip.join(local);
     const remote = new MediaStream();
@@ -151,10 +185,9 @@
   $('leave').addEventListener('click', () => { leave(); });
   $('tap').addEventListener('click', () => { $('mix').play(); $('tap').hidden = true; });
   $('mix').addEventListener('playing', () => { $('tap').hidden = true; });
-  if (!q.get('room')) {
-    navigator.mediaDevices.getUserMedia({ video: true, audio: false })
-      .then((s) => { $('preview').srcObject = s; }).catch(() => {});
-  }
+  $('camera').addEventListener('change', preview);
+  $('microphone').addEventListener('change', preview);
+  if (!q.get('room') || !q.get('name')) preview();
   window.tafelRoom = { join, leave, stats, layout: () => layout, video: () => $('mix'),
     pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink,
     toggleMic: () => $('mic').click(), toggleCamera: () => $('cam').click() };
