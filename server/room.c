@@ -373,11 +373,15 @@ void tf_room_get_stats(const tf_room_t *r, tf_room_stats_t *out)
     *out = r->stats;
     out->members = r->n_members;
     out->video_encoders = out->tiers_in_use = 0;
-    for (int i = 0; i < MAX_PIPES; i++)
+    unsigned tiers = 0;
+    for (int i = 0; i < MAX_PIPES; i++) {
         if (r->pipes[i].used) {
             out->video_encoders++;
-            out->tiers_in_use++;
+            tiers |= 1u << r->pipes[i].tier;
         }
+    }
+    for (; tiers; tiers &= tiers - 1)
+        out->tiers_in_use++;
     out->audio_encoders = 0;
     for (int i = 0; i < MAX_AUDIO_ENC; i++)
         out->audio_encoders += r->aenc[i].used;

@@ -10,6 +10,8 @@
 #define START_PACKETS 3 /* 60 ms buffered before playout starts */
 #define MAX_PACKETS 10  /* above 200 ms buffered, the oldest packets are skipped */
 #define MAX_EXPAND 25   /* 500 ms of concealment without packets: stop and rebuffer */
+#define QUIET_DBOV (-55) /* RFC 6464 levels below this are not worth decoding (MEDIA-NOTES) */
+#define LOUD_HOLD_US 600000 /* keep decoding this long after the last louder packet */
 
 int tf__room_audio_join(tf_room_t *r, member_t *m)
 {
@@ -40,14 +42,16 @@ void tf__room_audio_free(tf_room_t *r)
 
 void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p)
 {
-    (void)r;
     if (!m->adec || p->payload_len == 0 || p->payload_len > sizeof(m->jit[0].data))
         return;
     uint8_t id = m->info.audio.ext[TF_SDP_EXT_AUDIO_LEVEL];
     bool voice;
     uint8_t dbov;
-    if (id && tf_rtp_get_audio_level(p, id, &voice, &dbov) == 0)
+    if (id && tf_rtp_get_audio_level(p, id, &voice, &dbov) == 0) {
         m->level = -(int)dbov;
+        if (m->level >= QUIET_DBOV)
+            m->loud_until_us = r->now_us + LOUD_HOLD_US;
+    }
     if (!m->jit_started) {
         m->jit_started = 1;
         m->jit_next = p->seq;
@@ -195,11 +199,33 @@ static void announce_speaker(tf_room_t *r)
     tf__room_event(r, 0, json);
 }
 
+/* A sender whose RFC 6464 levels say it is quiet is not decoded: its packets are consumed in
+ * order and it counts as silent, so a class of thirty decodes its few speakers, not thirty. */
+static int skip_quiet(tf_room_t *r, member_t *m)
+{
+    if (m->level == 1 || r->now_us < m->loud_until_us)
+        return 0; /* no level extension, or recently loud: decode */
+    int newer;
+    if (!m->jit_playing && buffered(m, &newer) < START_PACKETS)
+        return 1;
+    m->jit_playing = 1;
+    jitter_slot_t *s = &m->jit[m->jit_next % AUDIO_JITTER];
+    if (s->valid && s->seq == m->jit_next) {
+        s->valid = 0;
+        m->jit_next++;
+    } else if (buffered(m, &newer), newer) {
+        m->jit_next++;
+    }
+    m->pcm_len = 0;
+    m->audio_skipped++;
+    return 1;
+}
+
 void tf__room_audio_tick(tf_room_t *r, uint64_t tick_us)
 {
     for (int i = 0; i < TF_ROOM_MAX_MEMBERS; i++) {
         member_t *m = r->members[i];
-        if (!m || !m->adec || !pull_frame(m))
+        if (!m || !m->adec || skip_quiet(r, m) || !pull_frame(m))
             continue;
         tf_amix_put(r->amix, m->slot, m->pcm, m->level);
         m->pcm_len -= TF_AMIX_FRAME;

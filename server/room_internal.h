@@ -17,7 +17,7 @@
 #define OUT_RING 1024          /* packets waiting for the I/O side */
 #define HISTORY 512            /* sent video packets kept per receiver for NACK (>= 1 s) */
 #define EVENTS 64
-#define MAX_PIPES 16
+#define MAX_PIPES (TF_ROOM_MAX_MEMBERS + 8) /* per-member mode needs one per receiver */
 #define AUDIO_PROFILES 3       /* Opus settings by tier: 32k/20 ms, 24k/40 ms, 16k/60 ms */
 #define MAX_AUDIO_ENC ((TF_AMIX_MAX_SPEAKERS + 1) * AUDIO_PROFILES)
 #define AUDIO_JITTER 32        /* Opus packets buffered per sender */
@@ -50,6 +50,8 @@ typedef struct member {
     float pcm[5760 * 2];
     int pcm_len;
     int level;                 /* RFC 6464 level of the newest packet, or 1 = unknown */
+    uint64_t loud_until_us;    /* decode until then: the sender's level said it may be heard */
+    uint64_t audio_skipped;    /* frames not decoded because the sender was quiet */
     uint64_t audio_plc;
     int expand;                /* concealed frames in a row while no packet was there */
     /* video in */

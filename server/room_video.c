@@ -162,8 +162,10 @@ static int pipe_for(tf_room_t *r, member_t *m, uint64_t now_us)
         if (!p->used && free_i < 0)
             free_i = i;
     }
-    if (free_i < 0)
+    if (free_i < 0) {
+        r->stats.pipe_failures++;
         return -1;
+    }
     pipe_t *p = &r->pipes[free_i];
     const tf_tier_t *t = tf_tier_get(m->tier);
     tf_venc_config_t vc;
