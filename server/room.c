@@ -98,7 +98,6 @@ int tf_room_join(tf_room_t *r, const tf_member_info_t *info, uint64_t now_us)
     member_t *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
-    m->used = 1;
     m->slot = slot;
     m->info = *info;
     m->joined_us = now_us;

@@ -38,7 +38,6 @@ typedef struct jitter_slot {
 } jitter_slot_t;
 
 typedef struct member {
-    int used;
     int slot;                  /* index in room->members: the audio mixer's id */
     tf_member_info_t info;
     uint64_t joined_us;
@@ -61,17 +60,14 @@ typedef struct member {
     uint64_t latest_seq;       /* counts decoded frames: tells a changing tile from a still one */
     uint64_t latest_at_us, last_pli_us;
     uint32_t in_video_ssrc;
-    uint8_t frame_buf[512 * 1024];
     /* out */
     tf_tier_id_t tier;
     int pipe;                  /* video pipe index, -1 none */
     uint16_t vseq, rtx_seq, aseq, twcc_seq;
     uint32_t ts_offset;        /* random RTP timestamp offset of this receiver */
-    int audio_mix;             /* mix id this receiver hears */
     int audio_off, video_off;  /* the member muted its microphone / camera */
     hist_entry_t *hist;
     uint64_t v_packets, v_octets, a_packets, a_octets;
-    uint32_t last_vts, last_ats;
     uint64_t next_rtcp_us;
     /* bandwidth and tier (room_rate.c) */
     tf_bwe_t *bwe;
