@@ -17,6 +17,8 @@ echo
 echo
 "$build/bench/bench_pipeline" "$build/tafel" "$work" $quick
 echo
+"$build/bench/bench_room" $quick
+echo
 "$build/bench/bench_roi" $quick
 echo
 echo "### WebRTC transport"
