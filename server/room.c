@@ -311,32 +311,32 @@ void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *p
         tf__room_video_rtp(r, m, now_us, pkt, len);
 }
 
+static void fill_sr(tf_rtcp_packet_t *pk, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
+                    uint64_t packets, uint64_t octets)
+{
+    memset(pk, 0, sizeof(*pk));
+    pk->type = TF_RTCP_SR;
+    pk->sr.ssrc = ssrc;
+    pk->sr.ntp = ntp;
+    pk->sr.rtp_ts = rtp_ts;
+    pk->sr.packet_count = (uint32_t)packets;
+    pk->sr.octet_count = (uint32_t)octets;
+}
+
 /* Sender reports for the streams we send each member, once a second. */
 static void send_reports(tf_room_t *r, member_t *m, uint64_t now_us)
 {
     tf_rtcp_packet_t pk[2];
     size_t n = 0;
     uint64_t ntp = tf__room_ntp(now_us); /* one clock for every SR; RTTs come back in it */
-    if (m->info.video.receives && m->v_packets) {
-        memset(&pk[n], 0, sizeof(pk[n]));
-        pk[n].type = TF_RTCP_SR;
-        pk[n].sr.ssrc = m->info.video.out_ssrc;
-        pk[n].sr.ntp = ntp;
-        pk[n].sr.rtp_ts = (uint32_t)tf__room_media_clock(now_us, 90000) + m->ts_offset;
-        pk[n].sr.packet_count = (uint32_t)m->v_packets;
-        pk[n].sr.octet_count = (uint32_t)m->v_octets;
-        n++;
-    }
-    if (m->info.audio.receives && m->a_packets) {
-        memset(&pk[n], 0, sizeof(pk[n]));
-        pk[n].type = TF_RTCP_SR;
-        pk[n].sr.ssrc = m->info.audio.out_ssrc;
-        pk[n].sr.ntp = ntp;
-        pk[n].sr.rtp_ts = (uint32_t)tf__room_media_clock(now_us, 48000) + m->ts_offset;
-        pk[n].sr.packet_count = (uint32_t)m->a_packets;
-        pk[n].sr.octet_count = (uint32_t)m->a_octets;
-        n++;
-    }
+    if (m->info.video.receives && m->v_packets)
+        fill_sr(&pk[n++], m->info.video.out_ssrc, ntp,
+                (uint32_t)tf__room_media_clock(now_us, 90000) + m->ts_offset, m->v_packets,
+                m->v_octets);
+    if (m->info.audio.receives && m->a_packets)
+        fill_sr(&pk[n++], m->info.audio.out_ssrc, ntp,
+                (uint32_t)tf__room_media_clock(now_us, 48000) + m->ts_offset, m->a_packets,
+                m->a_octets);
     uint8_t out[1400];
     int w = n ? tf_rtcp_compound_marshal_to(pk, n, out, sizeof(out)) : 0;
     if (w > 0)
