@@ -38,6 +38,7 @@
 #include "server/rtc/rtp_h264.h"
 #include "server/rtc/srtp.h"
 #include "server/rtc/stun.h"
+#include "tests/unit/dtls_test_client.h" /* OpenSSL's real wall clock: no fake one here */
 
 #define TARGET_PPS 200000.0 /* the issue: >= 200,000 packets/s per core each way */
 #define MTU 1200
@@ -95,23 +96,6 @@ typedef struct client_ctx {
     char fingerprint[TF_DTLS_FINGERPRINT_SIZE];
 } client_ctx_t;
 
-static X509 *self_signed(EVP_PKEY *key, const char *cn)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    if (!x || !name || !X509_set_version(x, X509_VERSION_3) ||
-        !ASN1_INTEGER_set(X509_get_serialNumber(x), 1) ||
-        !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-        !X509_gmtime_adj(X509_getm_notAfter(x), 86400) ||
-        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
-                                    0) ||
-        !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
-        !X509_set_pubkey(x, key) || X509_sign(x, key, EVP_sha256()) <= 0)
-        die("cannot make a certificate");
-    X509_NAME_free(name);
-    return x;
-}
-
 /* The browser checks the server's certificate against the SDP fingerprint: a digest per
  * handshake, here as on the bare OpenSSL baseline server. */
 static int digest_verify_cb(int ok, X509_STORE_CTX *store)
@@ -125,22 +109,10 @@ static int digest_verify_cb(int ok, X509_STORE_CTX *store)
 static void client_ctx_init(client_ctx_t *c, const char *profiles)
 {
     c->key = EVP_EC_gen("P-256");
-    if (!c->key)
-        die("no P-256 key");
-    c->cert = self_signed(c->key, "bench-client");
-    uint8_t d[32];
-    unsigned n = 0;
-    if (X509_digest(c->cert, EVP_sha256(), d, &n) != 1 || n != 32)
-        die("digest failed");
-    for (unsigned i = 0; i < n; i++)
-        snprintf(c->fingerprint + 3 * i, sizeof(c->fingerprint) - 3 * i,
-                 i + 1 < n ? "%02X:" : "%02X", d[i]);
-    c->ctx = SSL_CTX_new(DTLS_client_method());
-    if (!c->ctx || !SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION) ||
-        !SSL_CTX_use_certificate(c->ctx, c->cert) || !SSL_CTX_use_PrivateKey(c->ctx, c->key) ||
-        SSL_CTX_set_tlsext_use_srtp(c->ctx, profiles) != 0)
+    if (!c->key || !(c->cert = dtls_test_self_signed(c->key, "bench-client")) ||
+        dtls_test_fingerprint(c->cert, "sha-256", c->fingerprint, sizeof(c->fingerprint)) < 0 ||
+        !(c->ctx = dtls_test_ctx_new(c->key, c->cert, profiles, digest_verify_cb)))
         die("cannot set up the client context");
-    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, digest_verify_cb);
 }
 
 static void client_ctx_free(client_ctx_t *c)
@@ -152,16 +124,9 @@ static void client_ctx_free(client_ctx_t *c)
 
 static SSL *client_new(const client_ctx_t *c)
 {
-    SSL *ssl = SSL_new(c->ctx);
-    BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
-    if (!ssl || !r || !w)
+    SSL *ssl = dtls_test_ssl_new(c->ctx, MTU, NULL);
+    if (!ssl)
         die("out of memory");
-    BIO_set_mem_eof_return(r, -1);
-    BIO_set_mem_eof_return(w, -1);
-    SSL_set_bio(ssl, r, w);
-    SSL_set_connect_state(ssl);
-    SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
-    SSL_set_mtu(ssl, MTU);
     return ssl;
 }
 
@@ -187,21 +152,11 @@ static void handshake(SSL *cli, void *srv, server_input_fn in, server_output_fn 
         ERR_clear_error();
         char *p = NULL;
         long n = BIO_get_mem_data(SSL_get_wbio(cli), &p);
-        size_t off = 0, total = n > 0 ? (size_t)n : 0, dlen = 0;
+        size_t off = 0, total = n > 0 ? (size_t)n : 0, dlen;
         const uint8_t *b = (const uint8_t *)p;
         double t0 = cpu_s();
-        while (total - off >= 13) {
-            size_t rec = 13 + ((size_t)b[off + 11] << 8 | b[off + 12]);
-            if (dlen + rec > MTU && dlen) {
-                in(srv, dg, dlen);
-                dlen = 0;
-            }
-            memcpy(dg + dlen, b + off, rec);
-            dlen += rec;
-            off += rec;
-        }
-        if (dlen)
-            in(srv, dg, dlen);
+        while ((dlen = dtls_test_next_datagram(b, total, &off, MTU)) > 0)
+            in(srv, b + off - dlen, dlen);
         if (srv_cpu)
             *srv_cpu += cpu_s() - t0;
         (void)BIO_reset(SSL_get_wbio(cli));
@@ -314,19 +269,9 @@ static void session_connect(session_t *s, const tf_dtls_cert_t *cert, const clie
     SSL *cli = client_new(cc);
     peer_srv_t ps = {.peer = s->peer, .from = s->from};
     handshake(cli, &ps, peer_in, peer_out, peer_done, NULL);
-    if (want_client_srtp) {
-        const SRTP_PROTECTION_PROFILE *sp = SSL_get_selected_srtp_profile(cli);
-        size_t kl, sl;
-        tf_srtp_profile_t prof = sp ? (tf_srtp_profile_t)sp->id : (tf_srtp_profile_t)0;
-        uint8_t material[TF_SRTP_MAX_KEYING_MATERIAL];
-        tf_srtp_keys_t k;
-        if (!sp || tf_srtp_key_lengths(prof, &kl, &sl) < 0 ||
-            SSL_export_keying_material(cli, material, 2 * (kl + sl), "EXTRACTOR-dtls_srtp", 19,
-                                       NULL, 0, 0) != 1 ||
-            tf_srtp_keys_from_material(&k, prof, material, 2 * (kl + sl), 0) < 0 ||
-            tf_srtp_create(&s->cli_srtp, &k, NULL) < 0)
-            die("cannot key the client's SRTP");
-    }
+    tf_srtp_profile_t prof;
+    if (want_client_srtp && dtls_test_client_srtp(cli, &prof, &s->cli_srtp) < 0)
+        die("cannot key the client's SRTP");
     SSL_free(cli);
 }
 
@@ -692,9 +637,9 @@ typedef struct bare_srv {
 static SSL_CTX *bare_ctx(void)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
-    if (!key)
-        die("no key");
-    X509 *x = self_signed(key, "bench-bare");
+    X509 *x = key ? dtls_test_self_signed(key, "bench-bare") : NULL;
+    if (!x)
+        die("no key or certificate");
     SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
     if (!ctx || !SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) ||
         !SSL_CTX_use_certificate(ctx, x) || !SSL_CTX_use_PrivateKey(ctx, key) ||
@@ -739,16 +684,10 @@ static int bare_out(void *srv, uint8_t *buf, size_t cap)
     char *p = NULL;
     long n = BIO_get_mem_data(w, &p);
     size_t off = 0, limit = cap < MTU ? cap : MTU;
-    const uint8_t *b = (const uint8_t *)p;
-    while (n > 0 && (size_t)n - off >= 13) {
-        size_t rec = 13 + ((size_t)b[off + 11] << 8 | b[off + 12]);
-        if (off + rec > limit)
-            break;
-        off += rec;
-    }
-    if (n > 0 && off == 0)
+    size_t len = dtls_test_next_datagram((const uint8_t *)p, n > 0 ? (size_t)n : 0, &off, limit);
+    if (len > limit || (n > 0 && len == 0))
         die("a bare server record does not fit a datagram");
-    return off ? BIO_read(w, buf, (int)off) : 0;
+    return len ? BIO_read(w, buf, (int)len) : 0;
 }
 
 static int bare_done(void *srv)

@@ -2,7 +2,7 @@
  * on OpenSSL (its own ECDSA certificate, memory BIOs, use_srtp), on a fake clock with scripted
  * loss: keys, profiles, fingerprints, retransmission, timeouts, close. No sockets, no sleep.
  *
- * OpenSSL 3.0 reads gettimeofday() for its DTLS timers (see dtls.h). This file defines
+ * OpenSSL 3.0 reads gettimeofday() for its DTLS timers (see dtls.h). dtls_test_client.h defines
  * gettimeofday() so that, in this test process, OpenSSL's wall clock is the fake clock; a test
  * below also lets it lag to show what the server does when the two clocks disagree. */
 #include <setjmp.h>
@@ -16,13 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/time.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/srtp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -30,36 +26,18 @@
 #include "server/rtc/dtls.h"
 #include "server/rtc/srtp.h"
 
+#define DTLS_TEST_FAKE_WALL_CLOCK /* gettimeofday() is dtls_test_wall_us in this process */
+#include "tests/unit/dtls_test_client.h"
+
 #define SEC 1000000ull
 #define MS 1000ull
 #define T0 (1700000000ull * SEC) /* the fake clock starts at a plausible date */
 #define MTU 1200
 #define MAX_DGRAM 1500
 
-/* ---- the fake wall clock OpenSSL sees ------------------------------------------------- */
-
-static uint64_t fake_wall_us = T0;
-
-int gettimeofday(struct timeval *restrict tv, void *restrict tz)
-{
-    (void)tz;
-    tv->tv_sec = (time_t)(fake_wall_us / SEC);
-    tv->tv_usec = (suseconds_t)(fake_wall_us % SEC);
-    return 0;
-}
-
 /* ---- the OpenSSL client (what a browser does, a=setup:active) -------------------------- */
 
-typedef struct client {
-    SSL_CTX *ctx;
-    SSL *ssl;
-    BIO *rbio, *wbio;
-    EVP_PKEY *key;
-    X509 *cert;
-    uint8_t server_fp[32]; /* the server fingerprint from "its SDP" */
-    unsigned rto_us, initial_rto_us;
-    int done, failed, got_close_notify, verify_called;
-} client_t;
+typedef dtls_test_client_t client_t; /* see dtls_test_client.h */
 
 typedef struct fixture {
     tf_dtls_cert_t *cert;
@@ -79,63 +57,7 @@ typedef struct fixture {
 static void set_now(fixture_t *f, uint64_t t)
 {
     f->now = t;
-    fake_wall_us = t + (uint64_t)f->wall_offset;
-}
-
-static X509 *self_signed(EVP_PKEY *key, const char *cn)
-{
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    assert_non_null(x);
-    assert_non_null(name);
-    assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
-    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 4711), 1);
-    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-    assert_int_equal(
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0),
-        1);
-    assert_int_equal(X509_set_subject_name(x, name), 1);
-    assert_int_equal(X509_set_issuer_name(x, name), 1);
-    assert_int_equal(X509_set_pubkey(x, key), 1);
-    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-    X509_NAME_free(name);
-    return x;
-}
-
-static void fingerprint_of(X509 *x, const char *hash, char *out, size_t cap)
-{
-    const EVP_MD *md = !strcasecmp(hash, "sha-1")     ? EVP_sha1()
-                       : !strcasecmp(hash, "sha-512") ? EVP_sha512()
-                                                      : EVP_sha256();
-    uint8_t d[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    assert_int_equal(X509_digest(x, md, d, &n), 1);
-    assert_true(cap >= 3 * n);
-    for (unsigned i = 0; i < n; i++)
-        snprintf(out + 3 * i, cap - 3 * i, i + 1 < n ? "%02X:" : "%02X", d[i]);
-}
-
-/* Like a browser: the server's certificate is accepted by its SDP fingerprint alone. */
-static int client_verify_cb(int ok, X509_STORE_CTX *store)
-{
-    (void)ok;
-    SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    client_t *c = SSL_get_app_data(ssl);
-    c->verify_called = 1;
-    if (X509_STORE_CTX_get_error_depth(store) != 0)
-        return 1;
-    uint8_t d[32];
-    unsigned n = 0;
-    X509_digest(X509_STORE_CTX_get_current_cert(store), EVP_sha256(), d, &n);
-    return n == 32 && memcmp(d, c->server_fp, 32) == 0;
-}
-
-static unsigned client_timer_cb(SSL *ssl, unsigned timer_us)
-{
-    client_t *c = SSL_get_app_data(ssl);
-    c->rto_us = timer_us == 0 ? c->initial_rto_us : 2 * c->rto_us;
-    return c->rto_us;
+    dtls_test_wall_us = t + (uint64_t)f->wall_offset;
 }
 
 typedef struct client_opts {
@@ -148,63 +70,20 @@ typedef struct client_opts {
 
 static void client_init(fixture_t *f, const client_opts_t *o)
 {
-    client_t *c = &f->cli;
-    memset(c, 0, sizeof(*c));
-    c->key = EVP_EC_gen("P-256");
-    assert_non_null(c->key);
-    c->cert = self_signed(c->key, "test-client");
-    c->ctx = SSL_CTX_new(DTLS_client_method());
-    assert_non_null(c->ctx);
-    assert_int_equal(SSL_CTX_set_min_proto_version(c->ctx, DTLS1_2_VERSION), 1);
-    if (!o->no_cert) {
-        assert_int_equal(SSL_CTX_use_certificate(c->ctx, c->cert), 1);
-        assert_int_equal(SSL_CTX_use_PrivateKey(c->ctx, c->key), 1);
-    }
-    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, client_verify_cb);
-    const char *offer = o->profiles ? o->profiles : "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM";
-    if (*offer)
-        assert_int_equal(SSL_CTX_set_tlsext_use_srtp(c->ctx, offer), 0); /* 0 = success */
-    c->ssl = SSL_new(c->ctx);
-    assert_non_null(c->ssl);
-    c->rbio = BIO_new(BIO_s_mem());
-    c->wbio = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(c->rbio, -1);
-    BIO_set_mem_eof_return(c->wbio, -1);
-    SSL_set_bio(c->ssl, c->rbio, c->wbio);
-    SSL_set_app_data(c->ssl, c);
-    SSL_set_connect_state(c->ssl);
-    SSL_set_options(c->ssl, SSL_OP_NO_QUERY_MTU);
-    assert_true(SSL_set_mtu(c->ssl, o->mtu ? o->mtu : MTU) > 0);
-    c->initial_rto_us = (o->initial_rto_ms ? o->initial_rto_ms : 5000) * 1000u;
-    DTLS_set_timer_cb(c->ssl, client_timer_cb);
-}
-
-static void client_free(client_t *c)
-{
-    SSL_free(c->ssl);
-    SSL_CTX_free(c->ctx);
-    X509_free(c->cert);
-    EVP_PKEY_free(c->key);
-    memset(c, 0, sizeof(*c));
+    dtls_test_client_opts_t dco = {
+        .profiles = o->profiles,
+        .no_cert = o->no_cert,
+        .initial_rto_us = (o->initial_rto_ms ? o->initial_rto_ms : 5000) * 1000u,
+        .mtu = o->mtu ? o->mtu : MTU,
+    };
+    assert_int_equal(dtls_test_client_init(&f->cli, &dco), 0);
 }
 
 static void client_step(client_t *c)
 {
-    if (!c->done && !c->failed) {
-        int r = SSL_do_handshake(c->ssl);
-        if (r == 1)
-            c->done = 1;
-        else if (SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ)
-            c->failed = 1;
-    }
-    if (c->done && !c->got_close_notify) {
-        uint8_t tmp[512];
-        int r;
-        while ((r = SSL_read(c->ssl, tmp, sizeof(tmp))) > 0)
-            ;
-        if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
-            c->got_close_notify = 1;
-    }
+    dtls_test_client_handshake(c);
+    if (c->done && !c->got_close_notify)
+        dtls_test_client_read(c);
     ERR_clear_error();
 }
 
@@ -227,9 +106,9 @@ static int client_flush(fixture_t *f)
         memcpy(copy, p, total);
     }
     (void)BIO_reset(f->cli.wbio);
-    while (total - off >= 13) {
-        size_t len = 13 + ((size_t)copy[off + 11] << 8 | copy[off + 12]);
-        assert_true(len <= total - off && len <= sizeof(rec));
+    size_t len;
+    while (copy && (len = dtls_test_record_len(copy + off, total - off)) > 0) {
+        assert_true(len <= sizeof(rec));
         memcpy(rec, copy + off, len);
         off += len;
         f->client_records++;
@@ -242,6 +121,7 @@ static int client_flush(fixture_t *f)
         assert_true(rc == 0 || rc == -EPIPE);
         delivered++;
     }
+    assert_true(total - off < 13); /* nothing but whole records */
     free(copy);
     return delivered;
 }
@@ -347,7 +227,7 @@ static void setup_with(fixture_t *f, const server_opts_t *so, const client_opts_
     assert_int_equal(tf_dtls_cert_create(&f->cert, &cc), 0);
     client_init(f, co);
     const char *hash = so->hash ? so->hash : "sha-256";
-    fingerprint_of(f->cli.cert, hash, fp, sizeof(fp));
+    assert_int_equal(dtls_test_fingerprint(f->cli.cert, hash, fp, sizeof(fp)), 0);
     tf_dtls_config_t cfg = {
         .fingerprint_hash = hash,
         .fingerprint = so->fingerprint ? so->fingerprint : fp,
@@ -360,11 +240,7 @@ static void setup_with(fixture_t *f, const server_opts_t *so, const client_opts_
     /* The client learns the server's fingerprint from our SDP string. */
     char ours[TF_DTLS_FINGERPRINT_SIZE];
     assert_int_equal(tf_dtls_cert_fingerprint(f->cert, ours, sizeof(ours)), 0);
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(ours + 3 * i, "%2X", &v), 1);
-        f->cli.server_fp[i] = (uint8_t)v;
-    }
+    assert_int_equal(dtls_test_client_learn_server(&f->cli, ours), 0);
 }
 
 static void teardown_fixture(fixture_t *f)
@@ -373,8 +249,8 @@ static void teardown_fixture(fixture_t *f)
     assert_null(f->srv);
     tf_dtls_cert_destroy(&f->cert);
     assert_null(f->cert);
-    client_free(&f->cli);
-    fake_wall_us = T0;
+    dtls_test_client_free(&f->cli);
+    dtls_test_wall_us = T0;
 }
 
 static void expect_event(fixture_t *f, tf_dtls_event_kind_t kind, tf_dtls_event_t *ev)
@@ -888,7 +764,7 @@ static void test_certificate_fingerprint(void **state)
     /* What the client received is the certificate the fingerprint names. */
     X509 *peer = SSL_get0_peer_certificate(f.cli.ssl);
     assert_non_null(peer);
-    fingerprint_of(peer, "sha-256", seen, sizeof(seen));
+    assert_int_equal(dtls_test_fingerprint(peer, "sha-256", seen, sizeof(seen)), 0);
     assert_string_equal(ours, seen);
     assert_int_equal(X509_get_version(peer), X509_VERSION_3);
     EVP_PKEY *pk = X509_get0_pubkey(peer);
