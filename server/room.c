@@ -140,6 +140,8 @@ void tf_room_leave(tf_room_t *r, uint32_t id, uint64_t now_us)
     r->layout_dirty = 1;
     free_member(r, m);
     r->stats.members = r->n_members;
+    if (r->n_members == 0)
+        tf__room_audio_free(r); /* nobody listens: every Opus encoder goes now */
 }
 
 void tf__room_emit(tf_room_t *r, uint32_t member, int rtcp, const uint8_t *data, size_t len)
@@ -258,8 +260,10 @@ void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *
     r->now_us = now_us;
     member_t *m = find(r, id);
     tf_rtcp_iter_t it;
-    if (!m || tf_rtcp_iter_init(&it, pkt, len) < 0)
+    if (!m || tf_rtcp_iter_init(&it, pkt, len) < 0) {
+        r->stats.malformed_in++;
         return;
+    }
     tf_rtcp_packet_t p;
     while (tf_rtcp_iter_next(&it, &p) == 1) {
         tf__room_rate_rtcp(r, m, &p);
@@ -302,8 +306,10 @@ void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *p
     r->now_us = now_us;
     member_t *m = find(r, id);
     tf_rtp_packet_t p;
-    if (!m || tf_rtp_parse(&p, pkt, len) < 0)
+    if (!m || tf_rtp_parse(&p, pkt, len) < 0) {
+        r->stats.malformed_in++;
         return;
+    }
     if (m->info.audio.present && p.payload_type == m->info.audio.pt)
         tf__room_audio_rtp(r, m, &p);
     else if (m->info.video.present &&

@@ -77,6 +77,7 @@ typedef struct tf_room_stats {
     uint64_t frames_decoded, frames_encoded, decode_errors, packets_out, out_dropped;
     uint64_t keyframes_sent, keyframe_requests, nacks_answered, tier_changes, probes;
     uint64_t pipe_failures; /* a receiver found no free encoder slot (should stay 0) */
+    uint64_t malformed_in;  /* packets dropped as malformed, or from an unexpected source */
 } tf_room_stats_t;
 void tf_room_get_stats(const tf_room_t *r, tf_room_stats_t *out);
 

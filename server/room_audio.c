@@ -36,14 +36,22 @@ void tf__room_audio_leave(tf_room_t *r, member_t *m)
 
 void tf__room_audio_free(tf_room_t *r)
 {
-    for (int i = 0; i < MAX_AUDIO_ENC; i++)
+    for (int i = 0; i < MAX_AUDIO_ENC; i++) {
         tf_opus_enc_destroy(&r->aenc[i].enc);
+        memset(&r->aenc[i], 0, sizeof(r->aenc[i]));
+    }
 }
 
 void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p)
 {
     if (!m->adec || p->payload_len == 0 || p->payload_len > sizeof(m->jit[0].data))
         return;
+    if (!m->audio_ssrc)
+        m->audio_ssrc = m->info.audio.in_ssrc ? m->info.audio.in_ssrc : p->ssrc;
+    if (p->ssrc != m->audio_ssrc) {
+        r->stats.malformed_in++; /* a stray packet must not reset this sender's stream */
+        return;
+    }
     uint8_t id = m->info.audio.ext[TF_SDP_EXT_AUDIO_LEVEL];
     bool voice;
     uint8_t dbov;
@@ -57,8 +65,11 @@ void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p)
         m->jit_next = p->seq;
     }
     uint16_t ahead = (uint16_t)(p->seq - m->jit_next);
-    if (tf_rtp_seq_newer(m->jit_next, p->seq))
+    uint16_t behind = (uint16_t)(m->jit_next - p->seq);
+    if (tf_rtp_seq_newer(m->jit_next, p->seq) && behind < 4 * AUDIO_JITTER)
         return; /* late: its time has passed */
+    if (tf_rtp_seq_newer(m->jit_next, p->seq))
+        ahead = AUDIO_JITTER; /* far behind: the sender restarted its numbering */
     if (ahead >= AUDIO_JITTER) { /* far ahead (a long gap): start over from this packet */
         memset(m->jit, 0, sizeof(m->jit));
         m->jit_next = p->seq;
@@ -144,8 +155,10 @@ static audio_enc_t *encoder_for(tf_room_t *r, int mix_id, int profile)
     } prof[AUDIO_PROFILES] = {{32000, 20}, {24000, 40}, {16000, 60}};
     audio_enc_t *free_slot = NULL;
     for (int i = 0; i < MAX_AUDIO_ENC; i++) {
-        if (r->aenc[i].used && r->aenc[i].mix_id == mix_id && r->aenc[i].profile == profile)
+        if (r->aenc[i].used && r->aenc[i].mix_id == mix_id && r->aenc[i].profile == profile) {
+            r->aenc[i].last_tick = r->audio_ticks;
             return &r->aenc[i];
+        }
         if (!r->aenc[i].used && !free_slot)
             free_slot = &r->aenc[i];
     }
@@ -164,6 +177,7 @@ static audio_enc_t *encoder_for(tf_room_t *r, int mix_id, int profile)
     free_slot->frame = tf_opus_enc_frame_samples(free_slot->enc);
     free_slot->buf_len = 0;
     free_slot->tick = 0;
+    free_slot->last_tick = r->audio_ticks;
     return free_slot;
 }
 
@@ -262,6 +276,14 @@ void tf__room_audio_tick(tf_room_t *r, uint64_t tick_us)
             m->a_packets++;
             m->a_octets += (uint64_t)enc->len;
             tf__room_emit(r, m->info.id, 0, out, len);
+        }
+    }
+    /* Encoders nobody has listened to for a second (a mix that ended, a room emptied) go. */
+    for (int i = 0; i < MAX_AUDIO_ENC; i++) {
+        audio_enc_t *e = &r->aenc[i];
+        if (e->used && r->audio_ticks - e->last_tick > 50) {
+            tf_opus_enc_destroy(&e->enc);
+            memset(e, 0, sizeof(*e));
         }
     }
 }

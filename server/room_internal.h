@@ -49,6 +49,7 @@ typedef struct member {
     float pcm[5760 * 2];
     int pcm_len;
     int level;                 /* RFC 6464 level of the newest packet, or 1 = unknown */
+    uint32_t audio_ssrc;       /* the sender's audio SSRC (from its offer, or the first packet) */
     uint64_t loud_until_us;    /* decode until then: the sender's level said it may be heard */
     uint64_t audio_skipped;    /* frames not decoded because the sender was quiet */
     uint64_t audio_plc;
@@ -91,12 +92,14 @@ typedef struct pipe {
     int receivers;
     uint32_t order[TF_LAYOUT_MAX_TILES]; /* member id shown in each tile */
     uint64_t shown_seq[TF_LAYOUT_MAX_TILES]; /* latest_seq of each tile's last encoded frame */
+    int layout_dirty;           /* send layout metadata with the next frame of this pipe */
     float *qoff;                /* per-macroblock quantizer offsets (H.264) */
     int mb_w, mb_h;
 } pipe_t;
 
 typedef struct audio_enc {
     int used, mix_id, profile;
+    uint64_t last_tick;        /* the last tick a receiver used it: idle ones are freed */
     tf_opus_enc_t *enc;
     int frame;                 /* samples per packet: 960, 1920 or 2880 */
     float buf[2880];           /* PCM gathered for the next packet */

@@ -140,6 +140,8 @@ static void decode_frames(tf_room_t *r, member_t *m, uint64_t now_us)
             tf_recv_stream_request_keyframe(m->vrecv);
         }
         if (pic) {
+            if (!m->latest)
+                r->layout_dirty = 1; /* the tile now shows video: tell the receivers */
             tf_frame_unref(&m->latest);
             m->latest = pic;
             m->latest_seq++;
@@ -245,7 +247,7 @@ void tf__room_video_keyframe(tf_room_t *r, member_t *m, uint64_t now_us)
 static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, int n)
 {
     const tf_layout_t *lay = tf_compositor_layout(p->comp);
-    size_t cap = 256 + (size_t)n * 200;
+    size_t cap = 256 + (size_t)n * 320; /* a tile with a 64-byte name and 10-digit numbers < 240 */
     char *j = malloc(cap);
     if (!j)
         return NULL;
@@ -357,7 +359,8 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
         return;
     tf_layout_kind_t kind = t->grid_layout == TF_LAYOUT_GRID ? r->layout : t->grid_layout;
     const tf_layout_t *cur = tf_compositor_layout(p->comp);
-    int relayout = cur->kind != kind || cur->n != n || r->layout_dirty;
+    int relayout = cur->kind != kind || cur->n != n || p->layout_dirty;
+    p->layout_dirty = 0;
     if (relayout)
         tf_compositor_set_layout(p->comp, kind, n);
     for (int i = 0; i < n; i++) {
@@ -407,19 +410,20 @@ void tf__room_video_tick(tf_room_t *r, uint64_t now_us)
             r->layout_dirty = 1;
         }
     }
-    int dirty = r->layout_dirty;
+    /* A layout change reaches every pipe at its next frame, however the ticks fall. */
+    for (int i = 0; r->layout_dirty && i < MAX_PIPES; i++)
+        r->pipes[i].layout_dirty |= r->pipes[i].used;
+    r->layout_dirty = 0;
     for (int i = 0; i < MAX_PIPES; i++) {
         pipe_t *p = &r->pipes[i];
         if (!p->used || now_us < p->next_frame_us)
             continue;
-        r->layout_dirty = dirty;
         encode_pipe(r, i, now_us);
         const tf_tier_t *t = tf_tier_get(p->tier);
         p->next_frame_us += 1000000 / (uint64_t)t->fps;
         if (p->next_frame_us < now_us) /* fell behind: skip rather than burst */
             p->next_frame_us = now_us + 1000000 / (uint64_t)t->fps;
     }
-    r->layout_dirty = 0;
 }
 
 uint64_t tf__room_video_deadline(const tf_room_t *r)
