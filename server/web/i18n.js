@@ -4,7 +4,7 @@
   const en = {
     'intro': 'Video conferencing for teaching.',
     'selftest': 'Test camera, microphone and connection',
-    'rooms-soon': 'Class rooms follow soon.',
+    'enter-room': 'Enter a room', 'dev-note': 'Development mode: school account login follows.',
     'selftest-title': 'Self-test',
     'selftest-intro': 'Tafel sends your own picture and sound back to you, so you can check camera, microphone and connection before a lesson.',
     'local': 'Your camera', 'remote': 'Back from the server',
