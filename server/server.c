@@ -313,8 +313,8 @@ int tf_server_run(const tf_config_t *cfg)
     const char *scheme = cfg->tls ? "https" : "http";
     tf_log(TF_LOG_INFO, "media on udp %s:%d, DTLS fingerprint sha-256 %.23s…", cfg->media_addr,
            cfg->media_port, s->fingerprint);
-    tf_log(TF_LOG_INFO, "open %s://%s:%d/ (self-test: %s://%s:%d/selftest.html)", scheme,
-           cfg->http_addr, cfg->http_port, scheme, cfg->http_addr, cfg->http_port);
+    tf_log(TF_LOG_INFO, "open %s://%s:%d/ (a room: /room.html?room=NAME, self-test: /selftest.html)",
+           scheme, cfg->http_addr, cfg->http_port);
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;
     tf_log(TF_LOG_INFO, "stopped: %llu sessions served, %llu datagrams in, %llu out, "
