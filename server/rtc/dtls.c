@@ -1,7 +1,7 @@
 /* dtls.c — DTLS 1.2 server for DTLS-SRTP on OpenSSL 3 memory BIOs: certificate, fingerprint
- * check, use_srtp, key export, datagram packing, caller-driven retransmission; no sockets, no
- * application data, and no clock of its own (OpenSSL's wall-clock reads are explained in
- * dtls.h). */
+ * check, use_srtp, key export, datagram packing, caller-driven retransmission, answers to the
+ * peer's retransmitted flights; no sockets, no application data, and no clock of its own
+ * (OpenSSL's wall-clock reads are explained in dtls.h). */
 #include "server/rtc/dtls.h"
 
 #include <errno.h>
@@ -25,7 +25,15 @@
 #define TX_SLOTS 16
 #define EVENT_SLOTS 4
 #define MAX_DATAGRAM_IN (16384 + 256) /* a 2^14-byte record and then some */
-#define RECORD_HEADER 13 /* RFC 6347 §4.1: type, version(2), epoch(2), seq(6), length(2) */
+#define RECORD_HEADER 13    /* RFC 6347 §4.1: type, version(2), epoch(2), seq(6), length(2) */
+#define HANDSHAKE_HEADER 12 /* §4.2.2: type, length(3), message_seq(2), frag offset(3), len(3) */
+#define CONTENT_CCS 20
+#define CONTENT_HANDSHAKE 22
+/* Our largest flight (4: hello, certificate, key exchange, request, done) is 1-2 KB; a flight
+ * that does not fit is not kept, and only the timer resends it. */
+#define FLIGHT_BYTES 8192
+#define FLIGHT_SLOTS 16
+#define RESEND_GAP_US 250000 /* at most one answer to the peer's retransmissions per 250 ms */
 #define SRTP_EXPORT_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 §4.2 */
 
 /* Browsers (Chrome, Firefox, Safari) all do ECDHE-ECDSA with AES-GCM; the CBC suites are a
@@ -68,6 +76,21 @@ struct tf_dtls {
 
     datagram_t tx[TX_SLOTS];
     unsigned tx_head, tx_count;
+
+    /* Our last new flight, datagram by datagram as first queued, for answering the peer's
+     * retransmissions (RFC 6347 §4.2.4); flight_n 0: none kept. */
+    uint8_t flight[FLIGHT_BYTES];
+    uint16_t flight_len[FLIGHT_SLOTS];
+    unsigned flight_n;
+    /* The peer's plaintext (epoch 0) handshake messages: the message_seq of the first one not yet
+     * seen whole, and how many of its bytes arrived in order. */
+    uint32_t peer_next_seq, peer_next_bytes;
+    /* peer_next_seq when our last flight was made: a message below it belongs to the flight our
+     * last flight answered, so seeing it again means the peer lost ours. */
+    uint32_t flight_answers_seq;
+    uint64_t last_resend_us; /* caller's clock: our or OpenSSL's last resend; valid if resent */
+    int resent;
+    int retransmitted; /* the timer callback counted a retransmission during this call */
     tf_dtls_event_t ev[EVENT_SLOTS];
     unsigned ev_head, ev_count;
     tf_dtls_stats_t stats;
@@ -224,35 +247,105 @@ static datagram_t *tx_push(tf_dtls_t *d)
     return g;
 }
 
+/* Why drain_output() is called: what OpenSSL just wrote may be a new flight to keep, or, once
+ * connected, an answer to the peer that duplicates our own resend. */
+typedef enum {
+    DRAIN_OTHER = 0,     /* a timer resend, close_notify: queue it */
+    DRAIN_INPUT,         /* while handshaking on input: a new flight unless a resend */
+    DRAIN_CONNECTED_READ /* connected, on input: OpenSSL resending our last flight, or an alert */
+} drain_why_t;
+
+static int resent_recently(const tf_dtls_t *d, uint64_t now_us)
+{
+    return d->resent && now_us >= d->last_resend_us && now_us - d->last_resend_us < RESEND_GAP_US;
+}
+
+/* Records OpenSSL wrote; 1 if all are handshake or ChangeCipherSpec, i.e. a (re)sent flight. */
+static int only_flight_records(const uint8_t *buf, size_t n)
+{
+    size_t off = 0;
+    while (n - off >= RECORD_HEADER) {
+        if (buf[off] != CONTENT_HANDSHAKE && buf[off] != CONTENT_CCS)
+            return 0;
+        off += RECORD_HEADER + (((size_t)buf[off + 11] << 8) | buf[off + 12]);
+        if (off > n)
+            return 0;
+    }
+    return 1;
+}
+
 /* OpenSSL writes records into the memory BIO back to back; a memory BIO reports nothing pending
  * to DTLS, so OpenSSL sizes every record to fit the MTU on its own. Here whole records are
- * packed into datagrams of at most mtu bytes, in order; each drain ends the last datagram. */
-static void drain_output(tf_dtls_t *d)
+ * packed into datagrams of at most mtu bytes, in order; each drain ends the last datagram. A new
+ * flight is also copied, datagram for datagram, for resend_flight(). Returns 1 if
+ * anything was queued. */
+static int drain_output(tf_dtls_t *d, uint64_t now_us, drain_why_t why)
 {
     char *p = NULL;
     long avail = BIO_get_mem_data(d->wbio, &p);
     if (avail <= 0 || !p)
-        return;
+        return 0;
     const uint8_t *buf = (const uint8_t *)p;
     size_t n = (size_t)avail, off = 0;
+    int resend = d->retransmitted;
+    d->retransmitted = 0;
+    if (why == DRAIN_CONNECTED_READ && only_flight_records(buf, n)) {
+        /* OpenSSL answers the peer's retransmitted Finished by itself; if we already answered
+         * an earlier record of the same flight, this copy would be a second answer. */
+        if (resent_recently(d, now_us)) {
+            (void)BIO_reset(d->wbio);
+            return 0;
+        }
+        resend = 1;
+    }
+    int new_flight = why == DRAIN_INPUT && !resend;
+    int keep = new_flight;
+    size_t kept = 0;
+    if (keep)
+        d->flight_n = 0;
     datagram_t *cur = NULL;
+    size_t dg_len = 0; /* the current datagram, whether or not a transmit slot holds it */
+    int started = 0;
     while (n - off >= RECORD_HEADER) {
         size_t rec = RECORD_HEADER + (((size_t)buf[off + 11] << 8) | buf[off + 12]);
         if (rec > n - off)
             break; /* OpenSSL never writes half a record */
-        if (cur && cur->len + rec > d->mtu)
-            cur = NULL;
-        if (!cur)
+        if (!started || dg_len + rec > d->mtu) {
+            started = 1;
+            dg_len = 0;
             cur = tx_push(d);
+            if (keep && d->flight_n < FLIGHT_SLOTS)
+                d->flight_len[d->flight_n++] = 0;
+            else
+                keep = 0;
+        }
         if (!cur || rec > sizeof(cur->data)) {
             d->stats.dropped_out++; /* the retransmission timer will resend it */
         } else {
             memcpy(cur->data + cur->len, buf + off, rec);
             cur->len += rec;
         }
+        dg_len += rec;
+        if (keep && rec <= d->mtu && kept + rec <= sizeof(d->flight)) {
+            memcpy(d->flight + kept, buf + off, rec);
+            kept += rec;
+            d->flight_len[d->flight_n - 1] = (uint16_t)(d->flight_len[d->flight_n - 1] + rec);
+        } else {
+            keep = 0;
+        }
         off += rec;
     }
     (void)BIO_reset(d->wbio);
+    if (new_flight) {
+        if (!keep)
+            d->flight_n = 0; /* too big to keep: the timer alone resends it */
+        d->flight_answers_seq = d->peer_next_seq;
+    }
+    if (resend) {
+        d->resent = 1;
+        d->last_resend_us = now_us;
+    }
+    return started;
 }
 
 /* ---- OpenSSL callbacks ---------------------------------------------------------------- */
@@ -297,6 +390,7 @@ static unsigned int timer_cb(SSL *ssl, unsigned int timer_us)
     } else {
         d->rto_us = d->rto_us * 2 < d->max_rto_us ? d->rto_us * 2 : d->max_rto_us;
         d->stats.retransmits++;
+        d->retransmitted = 1;
     }
     d->timer_restarted = 1;
     return (unsigned int)d->rto_us;
@@ -565,7 +659,8 @@ static void handshake_done(tf_dtls_t *d)
 }
 
 /* After the handshake: OpenSSL answers a retransmitted client Finished by resending our last
- * flight from inside SSL_read; close_notify and alerts end the session. */
+ * flight from inside SSL_read (drain_output() drops that copy if we already answered the same
+ * retransmitted flight); close_notify and alerts end the session. */
 static void read_records(tf_dtls_t *d)
 {
     for (;;) {
@@ -606,8 +701,10 @@ static void update_timer(tf_dtls_t *d, uint64_t now_us)
     d->timer_restarted = 0;
 }
 
-static void run(tf_dtls_t *d, uint64_t now_us)
+static int run(tf_dtls_t *d, uint64_t now_us)
 {
+    drain_why_t why = d->state == TF_DTLS_STATE_CONNECTED ? DRAIN_CONNECTED_READ : DRAIN_INPUT;
+    d->retransmitted = 0;
     if (d->state == TF_DTLS_STATE_CONNECTING) {
         int r = SSL_do_handshake(d->ssl);
         if (r == 1) {
@@ -620,8 +717,82 @@ static void run(tf_dtls_t *d, uint64_t now_us)
     }
     if (d->state == TF_DTLS_STATE_CONNECTED)
         read_records(d);
-    drain_output(d);
+    int sent = drain_output(d, now_us, why);
     update_timer(d, now_us);
+    return sent;
+}
+
+static uint32_t get24(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+/* Follows the peer's plaintext handshake messages in a datagram, before OpenSSL reads it:
+ *
+ *   record:    type(1) version(2) epoch(2) sequence_number(6) length(2)   RFC 6347 §4.1
+ *   handshake: msg_type(1) length(3) message_seq(2) fragment_offset(3) fragment_length(3)
+ *                                                                          RFC 6347 §4.2.2
+ *
+ * Returns 1 if a fragment belongs to the peer flight our last flight answered: the peer
+ * retransmitted it, so it has not received ours. Only epoch 0 is readable (the Finished is
+ * encrypted; OpenSSL answers that one itself). Fragments out of order are not followed, which can
+ * only miss a retransmission, never invent one. */
+static int peer_retransmitted(tf_dtls_t *d, const uint8_t *buf, size_t len)
+{
+    int again = 0;
+    size_t off = 0;
+    while (len - off >= RECORD_HEADER) {
+        const uint8_t *r = buf + off;
+        size_t body = ((size_t)r[11] << 8) | r[12];
+        if (body > len - off - RECORD_HEADER)
+            break;
+        off += RECORD_HEADER + body;
+        if (r[0] != CONTENT_HANDSHAKE || r[1] != 0xfe || r[3] != 0 || r[4] != 0)
+            continue;
+        const uint8_t *h = r + RECORD_HEADER;
+        for (size_t hoff = 0; body - hoff >= HANDSHAKE_HEADER;) {
+            uint32_t msg_len = get24(h + hoff + 1);
+            uint32_t seq = (uint32_t)h[hoff + 4] << 8 | h[hoff + 5];
+            uint32_t frag_off = get24(h + hoff + 6), frag_len = get24(h + hoff + 9);
+            if (frag_len > body - hoff - HANDSHAKE_HEADER || frag_off > msg_len ||
+                frag_len > msg_len - frag_off)
+                break;
+            hoff += HANDSHAKE_HEADER + frag_len;
+            if (seq < d->flight_answers_seq)
+                again = 1;
+            if (seq == d->peer_next_seq && frag_off <= d->peer_next_bytes) {
+                if (frag_off + frag_len > d->peer_next_bytes)
+                    d->peer_next_bytes = frag_off + frag_len;
+                if (d->peer_next_bytes >= msg_len) {
+                    d->peer_next_seq++;
+                    d->peer_next_bytes = 0;
+                }
+            }
+        }
+    }
+    return again;
+}
+
+/* RFC 6347 §4.2.4: "an implementation which receives a retransmitted flight (or part of one)
+ * from its peer ... SHOULD retransmit its own last flight"; OpenSSL 3.0 does not (except for a
+ * repeated Finished once connected). The kept copy goes out again byte for byte: records the
+ * peer lost are new to it, the others fall to its replay window. */
+static void resend_flight(tf_dtls_t *d, uint64_t now_us)
+{
+    size_t off = 0;
+    for (unsigned i = 0; i < d->flight_n; i++) {
+        datagram_t *g = tx_push(d);
+        if (!g) {
+            d->stats.dropped_out++;
+        } else {
+            memcpy(g->data, d->flight + off, d->flight_len[i]);
+            g->len = d->flight_len[i];
+        }
+        off += d->flight_len[i];
+    }
+    d->stats.flight_resends++;
+    d->resent = 1;
+    d->last_resend_us = now_us;
 }
 
 int tf_dtls_handle_input(tf_dtls_t *d, uint64_t now_us, const uint8_t *buf, size_t len)
@@ -635,15 +806,18 @@ int tf_dtls_handle_input(tf_dtls_t *d, uint64_t now_us, const uint8_t *buf, size
     d->stats.datagrams_in++;
     if (d->state == TF_DTLS_STATE_NEW)
         d->state = TF_DTLS_STATE_CONNECTING;
+    int again = peer_retransmitted(d, buf, len);
     ERR_clear_error();
     if (BIO_write(d->rbio, buf, (int)len) != (int)len) {
         ERR_clear_error();
         return -ENOMEM;
     }
-    run(d, now_us);
+    int sent = run(d, now_us);
     /* OpenSSL reads a whole datagram at once; whatever it left belonged to this one. */
     (void)BIO_reset(d->rbio);
     ERR_clear_error();
+    if (again && !sent && d->flight_n > 0 && !terminal(d) && !resent_recently(d, now_us))
+        resend_flight(d, now_us);
     return 0;
 }
 
@@ -660,6 +834,7 @@ int tf_dtls_handle_timeout(tf_dtls_t *d, uint64_t now_us)
     if (now_us < d->rtx_deadline)
         return 0;
     ERR_clear_error();
+    d->retransmitted = 0;
     int r = DTLSv1_handle_timeout(d->ssl);
     if (r < 0) {
         fail_from_openssl(d, d->state == TF_DTLS_STATE_CONNECTED);
@@ -675,7 +850,7 @@ int tf_dtls_handle_timeout(tf_dtls_t *d, uint64_t now_us)
             d->rtx_deadline = UINT64_MAX;
         }
     }
-    drain_output(d);
+    (void)drain_output(d, now_us, DRAIN_OTHER);
     update_timer(d, now_us);
     ERR_clear_error();
     return 0;
@@ -723,7 +898,6 @@ uint64_t tf_dtls_poll_timeout(const tf_dtls_t *d)
 
 int tf_dtls_close(tf_dtls_t *d, uint64_t now_us)
 {
-    (void)now_us;
     if (!d)
         return -EINVAL;
     if (terminal(d))
@@ -731,7 +905,8 @@ int tf_dtls_close(tf_dtls_t *d, uint64_t now_us)
     if (d->state == TF_DTLS_STATE_CONNECTED) {
         ERR_clear_error();
         (void)SSL_shutdown(d->ssl);
-        drain_output(d);
+        d->retransmitted = 0;
+        (void)drain_output(d, now_us, DRAIN_OTHER);
         ERR_clear_error();
     }
     d->state = TF_DTLS_STATE_CLOSED;

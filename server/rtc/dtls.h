@@ -13,6 +13,13 @@
  * dates are not checked (the fingerprint is the trust), so verification reads no clock;
  * tf_dtls_cert_create() reads time() once unless the config gives the start of validity.
  *
+ * RFC 6347 §4.2.4: a peer's retransmitted flight "SHOULD" make us "retransmit [our] own last
+ * flight"; OpenSSL 3.0 does only for a repeated Finished once connected, else waits for its timer.
+ * So the session keeps a copy of its last new flight (8 KiB inside the session, no per-packet
+ * malloc) and queues it again, byte for byte, when a datagram repeats a plaintext handshake
+ * message (message_seq) of the client flight it answered and OpenSSL sent nothing: at most one
+ * resend (ours or OpenSSL's) per 250 ms, each in answer to the peer (stats.flight_resends).
+ *
  * Ownership: a certificate is shared by many sessions; each session keeps its own reference to
  * the OpenSSL objects it needs, so the certificate may be destroyed before its sessions. A
  * session copies its config. Not thread-safe: one loop drives one session; different sessions
@@ -97,6 +104,7 @@ typedef struct tf_dtls_event {
 typedef struct tf_dtls_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t retransmits;      /* flights OpenSSL resent on a timeout */
+    uint64_t flight_resends;   /* our last flight resent because the peer retransmitted its own */
     uint64_t wall_clock_waits; /* handle_timeout found OpenSSL's wall clock not there yet */
     uint64_t dropped_out;      /* datagrams lost to a full transmit queue or an oversize record */
     uint64_t app_data_dropped; /* application data records read after connecting and ignored */
@@ -111,10 +119,10 @@ int tf_dtls_create(tf_dtls_t **out, const tf_dtls_cert_t *cert, const tf_dtls_co
  * first for a polite close_notify. */
 void tf_dtls_destroy(tf_dtls_t **d);
 
-/* One datagram the caller demuxed as DTLS (tf_dtls_is_dtls()). Runs the handshake, or after
- * it answers a retransmitted client flight and watches for close_notify. 0 (consumed, which
- * includes records OpenSSL silently discards), -EPIPE (the session is FAILED or CLOSED and
- * ignores input), -EMSGSIZE (over 16 KiB + 256), -EINVAL. Failures are reported as events. */
+/* One datagram the caller demuxed as DTLS (tf_dtls_is_dtls()). Runs the handshake, answers a
+ * retransmitted client flight (above), watches for close_notify. 0 (consumed, which includes
+ * records OpenSSL silently discards), -EPIPE (the session is FAILED or CLOSED and ignores
+ * input), -EMSGSIZE (over 16 KiB + 256), -EINVAL. Failures are reported as events. */
 int tf_dtls_handle_input(tf_dtls_t *d, uint64_t now_us, const uint8_t *buf, size_t len);
 
 /* Advances time: retransmits when now_us passed the retransmission deadline, fails the

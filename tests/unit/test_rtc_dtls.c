@@ -46,10 +46,12 @@ typedef struct fixture {
     uint64_t now;
     int64_t wall_offset; /* OpenSSL's wall clock minus the fake clock */
     /* Scripted loss. */
-    int drop_server_flights;  /* drop this many batches the server emits, from the first */
-    int drop_server_flight_n; /* ...or drop only batch number n (1-based) */
-    int drop_client_finished; /* drop the client's first epoch-1 handshake record */
-    int server_batches;       /* batches (flights or retransmissions) the server emitted */
+    int drop_server_flights;     /* drop this many batches the server emits, from the first */
+    int drop_server_flight_n;    /* ...or drop only batch number n (1-based) */
+    int drop_client_finished;    /* drop the client's first epoch-1 handshake record */
+    int drop_client_epoch1_from; /* ...or drop its epoch-1 records from number n (1-based) on */
+    int client_epoch1_records;
+    int server_batches; /* batches (flights or retransmissions) the server emitted */
     int server_datagrams, client_records;
     size_t largest_server_datagram;
 } fixture_t;
@@ -117,6 +119,9 @@ static int client_flush(fixture_t *f)
             f->drop_client_finished = 0;
             continue;
         }
+        if (epoch == 1 && ++f->client_epoch1_records >= f->drop_client_epoch1_from &&
+            f->drop_client_epoch1_from > 0)
+            continue;
         int rc = tf_dtls_handle_input(f->srv, f->now, rec, len);
         assert_true(rc == 0 || rc == -EPIPE);
         delivered++;
@@ -571,10 +576,121 @@ static void test_lost_server_finished(void **state)
     run(&f, T0 + 60 * SEC);
     assert_true(f.cli.done);
     assert_int_equal(f.now, T0 + 1 * SEC);
+    /* One answer to the retransmitted flight: ours, on its Certificate record; OpenSSL's own
+     * on its Finished is dropped as a duplicate. */
     assert_int_equal(f.server_batches, 3);
+    tf_dtls_stats_t st;
+    tf_dtls_get_stats(f.srv, &st);
+    assert_int_equal(st.flight_resends, 1);
     tf_dtls_event_t ev;
     expect_event(&f, TF_DTLS_EVENT_CONNECTED, &ev);
     assert_int_equal(tf_dtls_poll_event(f.srv, &ev), -EAGAIN); /* connected once */
+    teardown_fixture(&f);
+}
+
+/* RFC 6347 §4.2.4. Flight 4 is lost; the client retransmits its ClientHello at 300 ms, long
+ * before the server's 1 s timer, and the server answers at once with its kept copy: the
+ * handshake completes at 300 ms instead of 1 s. */
+static void test_retransmitted_client_hello(void **state)
+{
+    (void)state;
+    fixture_t f;
+    server_opts_t so = {0};
+    client_opts_t co = {.initial_rto_ms = 300};
+    setup_with(&f, &so, &co);
+    f.drop_server_flights = 1;
+    client_step(&f.cli);
+    pump(&f);
+    assert_int_equal(f.server_batches, 1);
+    assert_int_equal(tf_dtls_poll_timeout(f.srv), T0 + 1 * SEC);
+    run(&f, T0 + 60 * SEC);
+    assert_true(f.cli.done);
+    assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTED);
+    assert_int_equal(f.now, T0 + 300 * MS);
+    assert_int_equal(f.server_batches, 3); /* flight 4, its resend, ChangeCipherSpec+Finished */
+    tf_dtls_stats_t st;
+    tf_dtls_get_stats(f.srv, &st);
+    assert_int_equal(st.flight_resends, 1);
+    assert_int_equal(st.retransmits, 0); /* the timer never fired */
+    assert_int_equal(f.cli.timeouts, 1);
+    teardown_fixture(&f);
+}
+
+/* The same ClientHello delivered again and again: one resend per 250 ms at most, none without a
+ * retransmission from the peer, and each resend is the first flight byte for byte. */
+static void test_resend_rate_limited(void **state)
+{
+    (void)state;
+    fixture_t f;
+    server_opts_t so = {0};
+    client_opts_t co = {0};
+    setup_with(&f, &so, &co);
+    client_step(&f.cli);
+    char *p = NULL;
+    long n = BIO_get_mem_data(f.cli.wbio, &p);
+    assert_true(n > 0 && n < MAX_DGRAM);
+    uint8_t hello[MAX_DGRAM], first[4][MAX_DGRAM], again[MAX_DGRAM];
+    int first_len[4], nfirst = 0, len;
+    memcpy(hello, p, (size_t)n);
+    (void)BIO_reset(f.cli.wbio);
+
+    assert_int_equal(tf_dtls_handle_input(f.srv, f.now, hello, (size_t)n), 0);
+    while ((len = tf_dtls_poll_transmit(f.srv, first[nfirst], MAX_DGRAM)) > 0) {
+        first_len[nfirst] = len;
+        assert_true(++nfirst < 4);
+    }
+    assert_true(nfirst >= 1);
+    static const struct {
+        uint64_t at_ms;
+        int resend;
+    } steps[] = {{100, 1}, {200, 0}, {349, 0}, {350, 1}, {350, 0}, {600, 1}};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        set_now(&f, T0 + steps[i].at_ms * MS);
+        assert_int_equal(tf_dtls_handle_input(f.srv, f.now, hello, (size_t)n), 0);
+        for (int k = 0; k < (steps[i].resend ? nfirst : 0); k++) {
+            assert_int_equal(tf_dtls_poll_transmit(f.srv, again, sizeof(again)), first_len[k]);
+            assert_memory_equal(again, first[k], (size_t)first_len[k]);
+        }
+        assert_int_equal(tf_dtls_poll_transmit(f.srv, again, sizeof(again)), -EAGAIN);
+    }
+    tf_dtls_stats_t st;
+    tf_dtls_get_stats(f.srv, &st);
+    assert_int_equal(st.flight_resends, 3);
+    assert_int_equal(st.retransmits, 0);
+    assert_int_equal(tf_dtls_poll_timeout(f.srv), T0 + 1 * SEC); /* the timer is untouched */
+    assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTING);
+    teardown_fixture(&f);
+}
+
+/* Connected, our ChangeCipherSpec+Finished is lost, and in the client's retransmitted flight 5
+ * its Finished is lost too, so OpenSSL, which answers only a repeated Finished, would stay
+ * silent until the client's next try at 3 s. Its Certificate .. CertificateVerify are enough:
+ * we resend our last flight at 1 s. */
+static void test_retransmitted_flight5_after_connected(void **state)
+{
+    (void)state;
+    fixture_t f;
+    server_opts_t so = {0};
+    client_opts_t co = {.initial_rto_ms = 1000};
+    setup_with(&f, &so, &co);
+    f.drop_server_flight_n = 2;
+    f.drop_client_epoch1_from = 2; /* the first Finished arrives, every later one is lost */
+    client_step(&f.cli);
+    pump(&f);
+    assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTED);
+    assert_false(f.cli.done);
+    run(&f, T0 + 60 * SEC);
+    assert_true(f.cli.done);
+    assert_int_equal(f.now, T0 + 1 * SEC);
+    assert_int_equal(f.client_epoch1_records, 2);
+    assert_int_equal(f.server_batches, 3);
+    tf_dtls_stats_t st;
+    tf_dtls_get_stats(f.srv, &st);
+    assert_int_equal(st.flight_resends, 1);
+    assert_int_equal(tf_dtls_poll_timeout(f.srv), UINT64_MAX);
+    tf_dtls_event_t ev;
+    expect_event(&f, TF_DTLS_EVENT_CONNECTED, &ev);
+    assert_int_equal(tf_dtls_poll_event(f.srv, &ev), -EAGAIN);
     teardown_fixture(&f);
 }
 
@@ -866,6 +982,9 @@ int main(void)
         cmocka_unit_test(test_lost_server_flight),
         cmocka_unit_test(test_lost_client_finished),
         cmocka_unit_test(test_lost_server_finished),
+        cmocka_unit_test(test_retransmitted_client_hello),
+        cmocka_unit_test(test_resend_rate_limited),
+        cmocka_unit_test(test_retransmitted_flight5_after_connected),
         cmocka_unit_test(test_handshake_timeout),
         cmocka_unit_test(test_wall_clock_behind),
         cmocka_unit_test(test_wall_clock_ahead),

@@ -99,19 +99,18 @@ static int cmp_u64(const void *a, const void *b)
 #define LOSSY_RUNS 30
 
 /* A handshake is a handful of datagrams, so one seed may lose none: many seeds per loss rate.
- * Each must connect within the server's 30 s handshake timeout, with one exception that is
- * explained rather than hidden: OpenSSL 3.0's DTLS server resends its flight only on its own
- * timer (1, 2, 4, 8, 16 s: five tries in 30 s), never in answer to a retransmitted
- * ClientHello, so at 30 % loss about 0.3^5 of handshakes starve when all five are lost
- * although the client kept asking. Such a run must show exactly that: no server DTLS datagram
- * ever reached the client, and the server closed with -ETIMEDOUT. */
+ * Every seed must connect within the server's 30 s handshake timeout. OpenSSL 3.0's DTLS server
+ * alone resends its flight only on its own timer (1, 2, 4, 8, 16 s: five tries in 30 s), so at
+ * 30 % loss about 0.3^5 of handshakes used to starve although the client kept asking (seed
+ * base + 2020 did); dtls.c now also answers each retransmitted client flight (RFC 6347 §4.2.4),
+ * so the server gets as many tries as the client makes. */
 static void test_handshake_under_loss(void **state)
 {
     (void)state;
     static const double losses[] = {0.20, 0.25, 0.30};
     for (size_t li = 0; li < sizeof(losses) / sizeof(losses[0]); li++) {
         uint64_t ms[LOSSY_RUNS], lost = 0, cli_timeouts = 0, srv_dtls_resent = 0, checks = 0;
-        int hit = 0, ok = 0, starved = 0;
+        int hit = 0, ok = 0;
         for (int k = 0; k < LOSSY_RUNS; k++) {
             world_t w;
             world_opts_t o = {.seed = base_seed + 1000 * li + (uint64_t)k,
@@ -123,20 +122,12 @@ static void test_handshake_under_loss(void **state)
             lost += w.up.lost + w.down.lost;
             cli_timeouts += w.cli.dtls.timeouts;
             checks += w.cli.checks_sent;
-            if (w.closed && !w.cli.dtls.done) {
+            if (w.closed && !w.cli.dtls.done)
                 printf("loss %2.0f%% seed %llu: no handshake; the client sent %llu DTLS "
                        "datagrams, the server %llu, of which %llu arrived\n",
                        losses[li] * 100, (unsigned long long)o.seed,
                        (unsigned long long)w.cli.dtls_datagrams,
                        (unsigned long long)w.srv_dtls_sent, (unsigned long long)w.cli.dtls_in);
-                assert_int_equal(w.close_error, -ETIMEDOUT);
-                assert_int_equal(w.closed_at, T0 + 30 * SEC);
-                assert_int_equal(w.cli.dtls_in, 0);
-                assert_false(w.cli.dtls.failed);
-                starved++;
-                world_free(&w);
-                continue;
-            }
             world_connect(&w, T0 + 30 * SEC);
             uint64_t done = w.cli.done_at > w.connected_at ? w.cli.done_at : w.connected_at;
             ms[ok++] = (done - T0) / MS;
@@ -150,13 +141,13 @@ static void test_handshake_under_loss(void **state)
         }
         qsort(ms, (size_t)ok, sizeof(ms[0]), cmp_u64);
         printf("loss %2.0f%% both ways, %d seeds from %llu: %d connected (median %llu ms, max "
-               "%llu ms), %d starved; %d runs lost datagrams (%llu in all), %llu checks, %llu "
+               "%llu ms); %d runs lost datagrams (%llu in all), %llu checks, %llu "
                "client DTLS timeouts, %llu server DTLS datagrams resent\n",
                losses[li] * 100, LOSSY_RUNS, (unsigned long long)(base_seed + 1000 * li), ok,
-               (unsigned long long)ms[ok / 2], (unsigned long long)ms[ok - 1], starved, hit,
+               (unsigned long long)ms[ok / 2], (unsigned long long)ms[ok - 1], hit,
                (unsigned long long)lost, (unsigned long long)checks,
                (unsigned long long)cli_timeouts, (unsigned long long)srv_dtls_resent);
-        assert_true(starved <= 2);
+        assert_int_equal(ok, LOSSY_RUNS);
         assert_true(hit > LOSSY_RUNS / 2);
         assert_true(cli_timeouts > 0);    /* the client's timer, on the faked OpenSSL clock */
         assert_true(srv_dtls_resent > 0); /* the server's timer or its answer to a resend */
