@@ -8,6 +8,7 @@ PKGS=(
   libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   libx264-dev libopus-dev libvpx-dev
   libuv1-dev libsrtp2-dev libssl-dev libwebsockets-dev libcjson-dev libsqlite3-dev
+  libargon2-dev
   libcmocka-dev zlib1g-dev
   ffmpeg valgrind time
   chromium iproute2 util-linux curl

@@ -3,6 +3,7 @@
 #ifndef TF_COMMANDS_H
 #define TF_COMMANDS_H
 
+int tf_cmd_admin(int argc, char **argv);
 int tf_cmd_mix(int argc, char **argv);
 int tf_cmd_sample(int argc, char **argv);
 int tf_cmd_serve(int argc, char **argv);

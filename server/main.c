@@ -1,4 +1,4 @@
-/* main.c — the `tafel` binary: dispatches to sub-commands (serve, mix, sample). */
+/* main.c — the `tafel` binary: dispatches to sub-commands (serve, admin, mix, sample). */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +12,7 @@ static void usage(FILE *to)
                 "\n"
                 "commands:\n"
                 "  serve    run the server (web client, WHIP, media) on its embedded defaults\n"
+                "  admin    manage teachers and rooms (CSV import, PINs, accounts)\n"
                 "  mix      mix media files into one composite H.264 + Opus file\n"
                 "  sample   generate sample clips (moving pattern, tone, name) to mix\n"
                 "  version  print the version\n"
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return tf_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "admin") == 0)
+        return tf_cmd_admin(argc - 1, argv + 1);
     if (strcmp(cmd, "mix") == 0)
         return tf_cmd_mix(argc - 1, argv + 1);
     if (strcmp(cmd, "sample") == 0)
