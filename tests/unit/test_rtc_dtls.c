@@ -369,7 +369,6 @@ static void handshake_ok(const server_opts_t *so, const client_opts_t *co, tf_sr
 
 static void test_profile_gcm_preferred(void **state)
 {
-    (void)state;
     server_opts_t so = {.n_profiles = 0}; /* default: GCM first */
     client_opts_t chrome = {.profiles = "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_256_GCM:"
                                         "SRTP_AEAD_AES_128_GCM"};
@@ -380,7 +379,6 @@ static void test_profile_gcm_preferred(void **state)
 
 static void test_profile_cm_preferred(void **state)
 {
-    (void)state;
     server_opts_t so = {.profiles = {TF_SRTP_AES128_CM_SHA1_80, TF_SRTP_AEAD_AES_128_GCM},
                         .n_profiles = 2};
     client_opts_t cm_first = {.profiles = "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM"};
@@ -391,7 +389,6 @@ static void test_profile_cm_preferred(void **state)
 
 static void test_profile_fallback(void **state)
 {
-    (void)state;
     server_opts_t so = {0};
     client_opts_t cm_only = {.profiles = "SRTP_AES128_CM_SHA1_80"};
     handshake_ok(&so, &cm_only, TF_SRTP_AES128_CM_SHA1_80);
@@ -402,7 +399,6 @@ static void test_profile_fallback(void **state)
 
 static void test_other_fingerprint_hashes(void **state)
 {
-    (void)state;
     server_opts_t sha1 = {.hash = "sha-1"}, sha512 = {.hash = "SHA-512"};
     client_opts_t co = {0};
     handshake_ok(&sha1, &co, TF_SRTP_AEAD_AES_128_GCM);
@@ -411,7 +407,6 @@ static void test_other_fingerprint_hashes(void **state)
 
 static void test_small_mtu(void **state)
 {
-    (void)state;
     server_opts_t so = {.mtu = 512};
     client_opts_t co = {.mtu = 512};
     handshake_ok(&so, &co, TF_SRTP_AEAD_AES_128_GCM);
@@ -438,7 +433,6 @@ static void expect_failure(fixture_t *f, int error, const char *reason_part)
 
 static void test_wrong_fingerprint(void **state)
 {
-    (void)state;
     fixture_t f;
     /* The SDP names some other certificate. */
     server_opts_t so = {.fingerprint = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
@@ -454,7 +448,6 @@ static void test_wrong_fingerprint(void **state)
 
 static void test_client_rejects_us(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {0};
@@ -468,7 +461,6 @@ static void test_client_rejects_us(void **state)
 
 static void test_client_without_certificate(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.no_cert = 1};
@@ -480,7 +472,6 @@ static void test_client_without_certificate(void **state)
 
 static void test_no_common_profile(void **state)
 {
-    (void)state;
     server_opts_t so = {0};
     const char *offers[] = {"SRTP_AEAD_AES_256_GCM", ""};
     for (int i = 0; i < 2; i++) {
@@ -501,7 +492,6 @@ static void test_no_common_profile(void **state)
  * and the handshake completes the moment the second retransmission arrives. */
 static void test_lost_server_flight(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 20000}; /* the client stays quiet throughout */
@@ -539,7 +529,6 @@ static void test_lost_server_flight(void **state)
  * client resends its own flight when its timer (1.5 s) fires, and the server completes. */
 static void test_lost_client_finished(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 1500};
@@ -563,7 +552,6 @@ static void test_lost_client_finished(void **state)
  * the client's retransmitted Finished makes the connected server resend it. */
 static void test_lost_server_finished(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 1000};
@@ -593,7 +581,6 @@ static void test_lost_server_finished(void **state)
  * handshake completes at 300 ms instead of 1 s. */
 static void test_retransmitted_client_hello(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 300};
@@ -620,7 +607,6 @@ static void test_retransmitted_client_hello(void **state)
  * retransmission from the peer, and each resend is the first flight byte for byte. */
 static void test_resend_rate_limited(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {0};
@@ -668,7 +654,6 @@ static void test_resend_rate_limited(void **state)
  * we resend our last flight at 1 s. */
 static void test_retransmitted_flight5_after_connected(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 1000};
@@ -697,7 +682,6 @@ static void test_retransmitted_flight5_after_connected(void **state)
 /* Nothing the server sends arrives: it backs off 1, 2, 4, 8 s and gives up at 30 s. */
 static void test_handshake_timeout(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 100000};
@@ -716,7 +700,6 @@ static void test_handshake_timeout(void **state)
  * server re-arms for OpenSSL's remaining time, and retransmits once the wall clock is there. */
 static void test_wall_clock_behind(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 20000};
@@ -743,7 +726,6 @@ static void test_wall_clock_behind(void **state)
  * The server notices through the timer callback and re-arms its deadline from there. */
 static void test_wall_clock_ahead(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {.initial_rto_ms = 20000};
@@ -780,7 +762,6 @@ static void connected_fixture(fixture_t *f)
 
 static void test_peer_close_notify(void **state)
 {
-    (void)state;
     fixture_t f;
     connected_fixture(&f);
     assert_int_equal(SSL_shutdown(f.cli.ssl), 0); /* sent ours, not yet received theirs */
@@ -797,7 +778,6 @@ static void test_peer_close_notify(void **state)
 
 static void test_local_close(void **state)
 {
-    (void)state;
     fixture_t f;
     connected_fixture(&f);
     assert_int_equal(tf_dtls_close(f.srv, f.now), 0);
@@ -813,7 +793,6 @@ static void test_local_close(void **state)
 /* Junk that looks like DTLS is discarded without failing the session, before and after. */
 static void test_garbage_input(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {0};
@@ -844,7 +823,6 @@ static void test_garbage_input(void **state)
 
 static void test_poll_transmit_small_buffer(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {0};
@@ -867,7 +845,6 @@ static void test_poll_transmit_small_buffer(void **state)
 
 static void test_certificate_fingerprint(void **state)
 {
-    (void)state;
     fixture_t f;
     connected_fixture(&f);
     char ours[TF_DTLS_FINGERPRINT_SIZE], seen[200];
@@ -891,7 +868,6 @@ static void test_certificate_fingerprint(void **state)
 
 static void test_create_errors(void **state)
 {
-    (void)state;
     tf_dtls_cert_t *cert = NULL;
     tf_dtls_t *d = NULL;
     assert_int_equal(tf_dtls_cert_create(&cert, NULL), 0);
@@ -938,7 +914,6 @@ static void test_create_errors(void **state)
 /* Many sessions share one certificate, which may go before they do. */
 static void test_certificate_outlived(void **state)
 {
-    (void)state;
     fixture_t f;
     server_opts_t so = {0};
     client_opts_t co = {0};
@@ -952,7 +927,6 @@ static void test_certificate_outlived(void **state)
 
 static void test_is_dtls(void **state)
 {
-    (void)state;
     uint8_t b[1] = {0};
     static const struct {
         uint8_t first;
