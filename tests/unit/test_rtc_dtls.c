@@ -248,6 +248,21 @@ static void setup_with(fixture_t *f, const server_opts_t *so, const client_opts_
     assert_int_equal(dtls_test_client_learn_server(&f->cli, ours), 0);
 }
 
+/* The default server and a client whose first retransmission timer is rto_ms (0: 5 s). */
+static void setup_rto(fixture_t *f, unsigned rto_ms)
+{
+    server_opts_t so = {0};
+    client_opts_t co = {.initial_rto_ms = rto_ms};
+    setup_with(f, &so, &co);
+}
+
+static tf_dtls_stats_t stats(const fixture_t *f)
+{
+    tf_dtls_stats_t st;
+    tf_dtls_get_stats(f->srv, &st);
+    return st;
+}
+
 static void teardown_fixture(fixture_t *f)
 {
     tf_dtls_destroy(&f->srv);
@@ -449,9 +464,7 @@ static void test_wrong_fingerprint(void **state)
 static void test_client_rejects_us(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {0};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 0);
     f.cli.server_fp[5] ^= 1; /* the client's SDP had a different fingerprint for us */
     run(&f, T0 + 60 * SEC);
     assert_true(f.cli.failed);
@@ -493,9 +506,7 @@ static void test_no_common_profile(void **state)
 static void test_lost_server_flight(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 20000}; /* the client stays quiet throughout */
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 20000); /* the client stays quiet throughout */
     f.drop_server_flights = 2;
     client_step(&f.cli);
     pump(&f);
@@ -514,8 +525,7 @@ static void test_lost_server_flight(void **state)
     assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTED);
     assert_int_equal(f.server_batches, 4); /* flight 4 thrice, then ChangeCipherSpec+Finished */
 
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.retransmits, 2);
     assert_int_equal(st.wall_clock_waits, 0);
     tf_dtls_event_t ev;
@@ -530,9 +540,7 @@ static void test_lost_server_flight(void **state)
 static void test_lost_client_finished(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 1500};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 1500);
     f.drop_client_finished = 1;
     client_step(&f.cli);
     pump(&f);
@@ -542,8 +550,7 @@ static void test_lost_client_finished(void **state)
     assert_true(f.cli.done);
     assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTED);
     assert_int_equal(f.now, T0 + 1500 * MS);
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.retransmits, 1);
     teardown_fixture(&f);
 }
@@ -553,9 +560,7 @@ static void test_lost_client_finished(void **state)
 static void test_lost_server_finished(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 1000};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 1000);
     f.drop_server_flight_n = 2;
     client_step(&f.cli);
     pump(&f);
@@ -567,8 +572,7 @@ static void test_lost_server_finished(void **state)
     /* One answer to the retransmitted flight: ours, on its Certificate record; OpenSSL's own
      * on its Finished is dropped as a duplicate. */
     assert_int_equal(f.server_batches, 3);
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.flight_resends, 1);
     tf_dtls_event_t ev;
     expect_event(&f, TF_DTLS_EVENT_CONNECTED, &ev);
@@ -582,9 +586,7 @@ static void test_lost_server_finished(void **state)
 static void test_retransmitted_client_hello(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 300};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 300);
     f.drop_server_flights = 1;
     client_step(&f.cli);
     pump(&f);
@@ -595,8 +597,7 @@ static void test_retransmitted_client_hello(void **state)
     assert_int_equal(tf_dtls_state(f.srv), TF_DTLS_STATE_CONNECTED);
     assert_int_equal(f.now, T0 + 300 * MS);
     assert_int_equal(f.server_batches, 3); /* flight 4, its resend, ChangeCipherSpec+Finished */
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.flight_resends, 1);
     assert_int_equal(st.retransmits, 0); /* the timer never fired */
     assert_int_equal(f.cli.timeouts, 1);
@@ -608,9 +609,7 @@ static void test_retransmitted_client_hello(void **state)
 static void test_resend_rate_limited(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {0};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 0);
     client_step(&f.cli);
     char *p = NULL;
     long n = BIO_get_mem_data(f.cli.wbio, &p);
@@ -639,8 +638,7 @@ static void test_resend_rate_limited(void **state)
         }
         assert_int_equal(tf_dtls_poll_transmit(f.srv, again, sizeof(again)), -EAGAIN);
     }
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.flight_resends, 3);
     assert_int_equal(st.retransmits, 0);
     assert_int_equal(tf_dtls_poll_timeout(f.srv), T0 + 1 * SEC); /* the timer is untouched */
@@ -655,9 +653,7 @@ static void test_resend_rate_limited(void **state)
 static void test_retransmitted_flight5_after_connected(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 1000};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 1000);
     f.drop_server_flight_n = 2;
     f.drop_client_epoch1_from = 2; /* the first Finished arrives, every later one is lost */
     client_step(&f.cli);
@@ -669,8 +665,7 @@ static void test_retransmitted_flight5_after_connected(void **state)
     assert_int_equal(f.now, T0 + 1 * SEC);
     assert_int_equal(f.client_epoch1_records, 2);
     assert_int_equal(f.server_batches, 3);
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.flight_resends, 1);
     assert_int_equal(tf_dtls_poll_timeout(f.srv), UINT64_MAX);
     tf_dtls_event_t ev;
@@ -683,15 +678,12 @@ static void test_retransmitted_flight5_after_connected(void **state)
 static void test_handshake_timeout(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 100000};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 100000);
     f.drop_server_flights = 1000;
     run(&f, T0 + 120 * SEC);
     assert_int_equal(f.now, T0 + 30 * SEC);
     expect_failure(&f, -ETIMEDOUT, "timed out");
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.retransmits, 4); /* at 1, 3, 7, 15 s; the next would be 31 s */
     teardown_fixture(&f);
 }
@@ -701,9 +693,7 @@ static void test_handshake_timeout(void **state)
 static void test_wall_clock_behind(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 20000};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 20000);
     f.drop_server_flights = 1;
     client_step(&f.cli);
     pump(&f);
@@ -711,8 +701,7 @@ static void test_wall_clock_behind(void **state)
     f.wall_offset = -(int64_t)(400 * MS);
     advance(&f, T0 + 1 * SEC);
     assert_int_equal(f.server_batches, 1); /* nothing resent */
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.wall_clock_waits, 1);
     assert_int_equal(tf_dtls_poll_timeout(f.srv), T0 + 1400 * MS);
     advance(&f, T0 + 1400 * MS);
@@ -727,9 +716,7 @@ static void test_wall_clock_behind(void **state)
 static void test_wall_clock_ahead(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {.initial_rto_ms = 20000};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 20000);
     f.drop_server_flights = 1;
     client_step(&f.cli);
     pump(&f);
@@ -738,8 +725,7 @@ static void test_wall_clock_ahead(void **state)
     set_now(&f, T0 + 500 * MS);
     uint8_t junk[40] = {23, 0x9e, 0x9e};
     assert_int_equal(tf_dtls_handle_input(f.srv, f.now, junk, sizeof(junk)), 0);
-    tf_dtls_stats_t st;
-    tf_dtls_get_stats(f.srv, &st);
+    tf_dtls_stats_t st = stats(&f);
     assert_int_equal(st.retransmits, 1);
     assert_int_equal(tf_dtls_poll_timeout(f.srv), T0 + 500 * MS + 2 * SEC);
     pump(&f);
@@ -794,9 +780,7 @@ static void test_local_close(void **state)
 static void test_garbage_input(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {0};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 0);
     uint8_t junk[300];
     for (size_t i = 0; i < sizeof(junk); i++)
         junk[i] = (uint8_t)(i * 151 + 7);
@@ -824,9 +808,7 @@ static void test_garbage_input(void **state)
 static void test_poll_transmit_small_buffer(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {0};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 0);
     client_step(&f.cli);
     /* Hand the ClientHello over without pumping, to look at the server's answer. */
     char *p = NULL;
@@ -915,9 +897,7 @@ static void test_create_errors(void **state)
 static void test_certificate_outlived(void **state)
 {
     fixture_t f;
-    server_opts_t so = {0};
-    client_opts_t co = {0};
-    setup_with(&f, &so, &co);
+    setup_rto(&f, 0);
     tf_dtls_cert_destroy(&f.cert);
     run(&f, T0 + 10 * SEC);
     assert_true(f.cli.done);
