@@ -21,6 +21,8 @@ echo
 echo
 "$build/bench/bench_roi" $quick
 echo
+"$build/bench/bench_screen" $quick
+echo
 echo "### WebRTC transport"
 echo
 "$build/bench/bench_rtc" $quick

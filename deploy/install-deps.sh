@@ -9,8 +9,10 @@ PKGS=(
   libx264-dev libopus-dev libvpx-dev
   libuv1-dev libsrtp2-dev libssl-dev libwebsockets-dev libcjson-dev libsqlite3-dev
   libargon2-dev
+  libldap-dev libcjose-dev libjansson-dev slapd ldap-utils openssl
   libcmocka-dev zlib1g-dev
   ffmpeg valgrind time
+  gnuplot-nox
   chromium iproute2 util-linux curl
 )
 # The browser tests drive Chromium with npm's playwright-core; Node.js comes from Debian when
@@ -29,5 +31,14 @@ echo "install-deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# slapd: the LDAP tests start their own slapd with a generated config; the package must not
+# configure (or keep running) a system directory.
+if printf '%s\n' "${missing[@]}" | grep -qx slapd; then
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# A package-started system slapd is not needed by anything (the tests run their own).
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q slapd 2>/dev/null; then
+  $SUDO systemctl disable --now slapd || true
+fi

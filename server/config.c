@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef enum { OPT_STR, OPT_INT, OPT_BOOL } opt_type_t;
 
@@ -37,6 +38,26 @@ static const opt_t opts[] = {
     BOOL("auth", auth, "require authentication (default off: development mode)"),
     INT("log-level", log_level, 0, 3, "0 errors, 1 warnings, 2 info (default), 3 debug"),
     INT("workers", workers, 0, 256, "media worker threads (default 0: one per core)"),
+    STR("ldap-uri", ldap_uri, "LDAP directory for teacher login: ldaps://host (default off)"),
+    BOOL("ldap-starttls", ldap_starttls, "use StartTLS on an ldap:// URI"),
+    BOOL("ldap-insecure", ldap_insecure, "allow plain ldap:// without TLS (tests only)"),
+    STR("ldap-base-dn", ldap_base_dn, "LDAP subtree where teachers are looked up"),
+    STR("ldap-bind-dn-template", ldap_bind_dn_template, "bind DN, %s = e-mail local part"),
+    STR("ldap-search-dn", ldap_search_dn, "search-then-bind: DN of a search account"),
+    STR("ldap-search-password-file", ldap_search_password_file, "file with its password"),
+    STR("ldap-filter", ldap_filter, "LDAP filter, %s = e-mail (default (mail=%s))"),
+    STR("ldap-mail-attr", ldap_mail_attr, "attribute with the e-mail (default mail)"),
+    STR("ldap-name-attr", ldap_name_attr, "attribute with the display name (default cn)"),
+    STR("ldap-ca-file", ldap_ca_file, "PEM CA certificates for the directory"),
+    INT("ldap-timeout-ms", ldap_timeout_ms, 100, 120000, "LDAP timeout (default 5000)"),
+    STR("oidc-issuer", oidc_issuer, "OpenID Connect issuer for teacher login (default off)"),
+    STR("oidc-client-id", oidc_client_id, "OpenID Connect client id (the token audience)"),
+    STR("oidc-jwks-file", oidc_jwks_file, "the provider's JWKS as a local file"),
+    STR("oidc-authorize-url", oidc_authorize_url, "the provider's authorization endpoint"),
+    BOOL("log-personal-data", log_personal_data, "log full IPs and names (default off)"),
+    STR("support-emails", support_emails, "accounts that may open the support view (comma list)"),
+    BOOL("bench-per-member-encoders", bench_per_member_encoders,
+         "benchmarks only: one video encoder per receiver (default off)"),
 };
 
 void tf_config_defaults(tf_config_t *c)
@@ -52,6 +73,10 @@ void tf_config_defaults(tf_config_t *c)
     c->max_room = 50;
     c->max_body = 65536;
     c->log_level = 2;
+    snprintf(c->ldap_filter, sizeof(c->ldap_filter), "(mail=%%s)");
+    snprintf(c->ldap_mail_attr, sizeof(c->ldap_mail_attr), "mail");
+    snprintf(c->ldap_name_attr, sizeof(c->ldap_name_attr), "cn");
+    c->ldap_timeout_ms = 5000;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -153,6 +178,34 @@ static int is_loopback(const char *addr)
            strcmp(addr, "localhost") == 0;
 }
 
+/* LDAP settings that cannot work, caught at start-up rather than at the first teacher's login. */
+static int check_ldap(const tf_config_t *c, char *err, size_t errlen)
+{
+    if (!c->ldap_uri[0])
+        return 0;
+    const char *why = NULL;
+    if (strncasecmp(c->ldap_uri, "ldaps://", 8) != 0 && strncasecmp(c->ldap_uri, "ldap://", 7))
+        why = "ldap-uri must start with ldaps:// or ldap://";
+    else if (!strncasecmp(c->ldap_uri, "ldap://", 7) && !c->ldap_starttls && !c->ldap_insecure)
+        why = "ldap:// sends passwords in clear text: use ldaps:// or ldap-starttls = on";
+    else if (!strncasecmp(c->ldap_uri, "ldap://", 7) && !c->ldap_starttls &&
+             strncmp(c->ldap_uri + 7, "127.", 4) && strncasecmp(c->ldap_uri + 7, "localhost", 9) &&
+             strncmp(c->ldap_uri + 7, "[::1]", 5))
+        why = "ldap-insecure is for a test directory on this machine only (127.x, localhost)";
+    else if (!c->ldap_base_dn[0])
+        why = "ldap-uri needs ldap-base-dn";
+    else if (!strstr(c->ldap_filter, "%s"))
+        why = "ldap-filter needs %s (the e-mail)";
+    else if (c->ldap_bind_dn_template[0] && !strstr(c->ldap_bind_dn_template, "%s"))
+        why = "ldap-bind-dn-template needs %s (the e-mail's local part)";
+    else if (c->ldap_search_dn[0] && !c->ldap_search_password_file[0])
+        why = "ldap-search-dn needs ldap-search-password-file";
+    if (!why)
+        return 0;
+    snprintf(err, errlen, "%s", why);
+    return -EINVAL;
+}
+
 int tf_config_check(const tf_config_t *c, char *err, size_t errlen)
 {
     if (!c->auth && (!is_loopback(c->http_addr) || !is_loopback(c->media_addr))) {
@@ -162,16 +215,11 @@ int tf_config_check(const tf_config_t *c, char *err, size_t errlen)
                  c->http_addr, c->media_addr);
         return -EPERM;
     }
-    if (c->auth) {
-        snprintf(err, errlen, "auth = on: school accounts (LDAP, OpenID Connect) are not built "
-                              "yet, so this server cannot authenticate anyone");
-        return -ENOTSUP;
-    }
     if (!!c->tls_cert[0] != !!c->tls_key[0]) {
         snprintf(err, errlen, "tls-cert and tls-key go together");
         return -EINVAL;
     }
-    return 0;
+    return check_ldap(c, err, errlen);
 }
 
 void tf_config_print_help(void)

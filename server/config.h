@@ -23,6 +23,28 @@ typedef struct tf_config {
     int auth;                /* 1: authentication required (later issue); 0: development mode */
     int log_level;           /* 0 error, 1 warn, 2 info, 3 debug; default 2 */
     int workers;             /* media worker threads; 0 (default): one per core */
+    /* Teacher login via LDAP (server/auth_ldap.h); empty ldap_uri: LDAP off. */
+    char ldap_uri[512];                  /* ldaps://host or ldap://host (+ ldap_starttls) */
+    int ldap_starttls;                   /* 1: StartTLS on an ldap:// URI */
+    int ldap_insecure;                   /* 1: allow plain ldap:// without TLS (tests only) */
+    char ldap_base_dn[512];              /* where teachers are looked up */
+    char ldap_bind_dn_template[512];     /* "uid=%s,ou=people,..." (%s: e-mail local part) */
+    char ldap_search_dn[512];            /* search-then-bind: service account (may be empty) */
+    char ldap_search_password_file[512]; /* its password, first line of this file */
+    char ldap_filter[512];               /* default "(mail=%s)"; %s: the escaped e-mail */
+    char ldap_mail_attr[64];             /* default "mail" */
+    char ldap_name_attr[64];             /* default "cn" */
+    char ldap_ca_file[512];              /* PEM CA bundle for the directory's certificate */
+    int ldap_timeout_ms;                 /* connect + each operation, default 5000 */
+    /* Teacher login via OpenID Connect ID tokens (server/auth_oidc.h); empty issuer: OIDC off. */
+    char oidc_issuer[512];
+    char oidc_client_id[256];
+    char oidc_jwks_file[512];            /* the provider's JWKS, a local file (no outbound HTTP) */
+    char oidc_authorize_url[512];        /* the provider's authorization endpoint */
+    int log_personal_data;               /* 1: logs may carry full IPs and names; default 0 */
+    char support_emails[1024];           /* accounts with the support view, comma-separated */
+    int bench_per_member_encoders;       /* 1: one video encoder per receiver (the classic MCU),
+                                          * for tafel-load comparisons only; default 0 */
 } tf_config_t;
 
 void tf_config_defaults(tf_config_t *c);

@@ -20,6 +20,7 @@ struct tf_http {
     tf_ws_handlers_t ws;
     void *hctx;
     int destroying;
+    int tls;
 };
 
 #define WS_QUEUE 32
@@ -33,6 +34,11 @@ struct tf_ws_conn {
     int head, len;
 };
 
+struct tf_http_async {
+    struct lws *wsi;
+    struct pss *p; /* NULL once the connection is gone */
+};
+
 typedef struct pss {
     char method[8];
     char path[256];
@@ -40,6 +46,10 @@ typedef struct pss {
     char content_type[128];
     char authorization[2048];
     char peer[64];
+    char cookie[1024];
+    char origin[256];
+    char host[256];
+    char csrf[128];
     char *body;
     size_t len, cap;
     int too_large;
@@ -47,6 +57,8 @@ typedef struct pss {
     const unsigned char *static_data; /* an embedded asset: not freed */
     size_t sent;
     int replying;
+    tf_http_async_t *async; /* a deferred reply is being worked on */
+    int reply_ready;        /* tf_http_finish filled reply: start it when writable */
 } pss_t;
 
 static tf_http_t *from_wsi(struct lws *wsi)
@@ -105,6 +117,18 @@ static int start_reply(struct lws *wsi, pss_t *p)
                                     (const unsigned char *)r->location, (int)strlen(r->location),
                                     &q, end))
         return -1;
+    if (r->set_cookie[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                    (const unsigned char *)r->set_cookie,
+                                    (int)strlen(r->set_cookie), &q, end))
+        return -1;
+    if (r->retry_after > 0) {
+        char ra[24];
+        int n = snprintf(ra, sizeof(ra), "%ld", r->retry_after);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)ra, n, &q, end))
+            return -1;
+    }
     static const char *const extra[][2] = {
         {"cache-control:", "no-store"},
         {"access-control-allow-origin:", "*"},
@@ -144,6 +168,8 @@ static int dispatch(struct lws *wsi, pss_t *p)
         .method = p->method, .path = p->path, .query = p->query,
         .content_type = p->content_type, .authorization = p->authorization,
         .body = p->body ? p->body : "", .len = p->len, .peer = p->peer,
+        .cookie = p->cookie, .origin = p->origin, .host = p->host, .csrf = p->csrf,
+        .tls = h->tls, .internal = p,
     };
     tf_http_reply_t *r = &p->reply;
     if (p->too_large) {
@@ -165,8 +191,10 @@ static int dispatch(struct lws *wsi, pss_t *p)
             tf_http_json_error(r, 405, "method-not-allowed", p->method);
         }
     }
+    if (p->async)
+        return 0; /* tf_http_finish answers */
     if (r->status >= 400)
-        tf_log(TF_LOG_INFO, "http: %s %s -> %d", p->method, p->path, r->status);
+        tf_log(TF_LOG_INFO, "http: %s %s -> %d", p->method, tf_log_path(p->path), r->status);
     return start_reply(wsi, p);
 }
 
@@ -191,11 +219,22 @@ static int begin_request(struct lws *wsi, pss_t *p, const char *uri)
     copy_hdr(wsi, p->query, sizeof(p->query), WSI_TOKEN_HTTP_URI_ARGS);
     copy_hdr(wsi, p->content_type, sizeof(p->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE);
     copy_hdr(wsi, p->authorization, sizeof(p->authorization), WSI_TOKEN_HTTP_AUTHORIZATION);
+    copy_hdr(wsi, p->cookie, sizeof(p->cookie), WSI_TOKEN_HTTP_COOKIE);
+    copy_hdr(wsi, p->origin, sizeof(p->origin), WSI_TOKEN_ORIGIN);
+    copy_hdr(wsi, p->host, sizeof(p->host), WSI_TOKEN_HOST);
+    if (!p->host[0])
+        copy_hdr(wsi, p->host, sizeof(p->host), WSI_TOKEN_HTTP_COLON_AUTHORITY);
+    if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) > 0 &&
+        lws_hdr_custom_copy(wsi, p->csrf, sizeof(p->csrf), "x-csrf-token:", 13) < 0)
+        p->csrf[0] = '\0';
     lws_get_peer_simple(wsi, p->peer, sizeof(p->peer));
     if (strcmp(p->method, "POST") != 0)
         return dispatch(wsi, p);
-    char cl[32];
+    char cl[32], te[32];
     copy_hdr(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    copy_hdr(wsi, te, sizeof(te), WSI_TOKEN_HTTP_TRANSFER_ENCODING);
+    if ((!cl[0] && !te[0]) || (cl[0] && strtoll(cl, NULL, 10) == 0))
+        return dispatch(wsi, p); /* no body follows */
     if (cl[0] && strtoll(cl, NULL, 10) > h->cfg->max_body) {
         p->too_large = 1;
         return dispatch(wsi, p);
@@ -228,8 +267,52 @@ static int on_body(struct lws *wsi, pss_t *p, const void *in, size_t len)
     return 0;
 }
 
+tf_http_async_t *tf_http_defer(const tf_http_request_t *req)
+{
+    pss_t *p = req->internal;
+    if (!p || p->async)
+        return NULL;
+    tf_http_async_t *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->p = p;
+    p->async = a;
+    return a;
+}
+
+/* Records the wsi for a deferral made inside dispatch (the handler only sees the request). */
+static void bind_async(struct lws *wsi, pss_t *p)
+{
+    if (p->async)
+        p->async->wsi = wsi;
+}
+
+void tf_http_finish(tf_http_async_t *a, tf_http_reply_t *reply)
+{
+    pss_t *p = a ? a->p : NULL;
+    if (!p) { /* the client is gone (or the deferral never happened) */
+        free(reply->body);
+        reply->body = NULL;
+        free(a);
+        return;
+    }
+    p->reply = *reply;
+    reply->body = NULL;
+    p->async = NULL;
+    p->reply_ready = 1;
+    lws_callback_on_writable(a->wsi);
+    free(a);
+}
+
 static int on_writable(struct lws *wsi, pss_t *p)
 {
+    if (p->reply_ready && !p->replying) {
+        p->reply_ready = 0;
+        if (p->reply.status >= 400)
+            tf_log(TF_LOG_INFO, "http: %s %s -> %d", p->method, tf_log_path(p->path),
+                   p->reply.status);
+        return start_reply(wsi, p);
+    }
     if (!p->replying)
         return 0;
     const unsigned char *src = p->static_data ? p->static_data
@@ -258,17 +341,25 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 {
     pss_t *p = user;
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
-        return begin_request(wsi, p, in);
+    case LWS_CALLBACK_HTTP: {
+        int rc = begin_request(wsi, p, in);
+        bind_async(wsi, p);
+        return rc;
+    }
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(wsi, p, in, len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return p->replying ? 0 : dispatch(wsi, p);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        int rc = p->replying || p->async ? 0 : dispatch(wsi, p);
+        bind_async(wsi, p);
+        return rc;
+    }
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writable(wsi, p);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (p) {
+            if (p->async)
+                p->async->p = NULL; /* tf_http_finish will only free */
             free(p->reply.body);
             free(p->body);
             memset(p, 0, sizeof(*p));
@@ -397,7 +488,10 @@ static void lws_log(int level, const char *line)
     size_t n = strlen(line);
     while (n && line[n - 1] == '\n')
         n--;
-    tf_log(level == LLL_ERR ? TF_LOG_ERROR : TF_LOG_WARN, "lws: %.*s", (int)n, line);
+    char copy[512];
+    snprintf(copy, sizeof(copy), "%.*s", (int)n, line);
+    tf_log_scrub_line(copy); /* library messages may name a client's address */
+    tf_log(level == LLL_ERR ? TF_LOG_ERROR : TF_LOG_WARN, "lws: %s", copy);
 }
 
 int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, const char *cert,
@@ -413,6 +507,7 @@ int tf_http_start(tf_http_t **out, uv_loop_t *loop, const tf_config_t *cfg, cons
     if (ws)
         h->ws = *ws;
     h->hctx = ctx;
+    h->tls = cert && key;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     void *loops[1] = {loop};
     struct lws_context_creation_info info;

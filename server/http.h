@@ -13,9 +13,11 @@
 typedef struct tf_http_reply {
     int status;
     const char *content_type; /* static string */
-    char location[256];       /* "" = no Location header */
+    char location[2048];      /* "" = no Location header */
     char *body;
     size_t len;
+    char set_cookie[512];     /* "" = no Set-Cookie header */
+    long retry_after;         /* > 0: a Retry-After header (seconds) */
 } tf_http_reply_t;
 
 typedef struct tf_http_request {
@@ -27,12 +29,25 @@ typedef struct tf_http_request {
     const char *body;   /* NUL-terminated copy; len bytes */
     size_t len;
     const char *peer;   /* client address as text */
+    const char *cookie; /* the Cookie header, "" when none */
+    const char *origin; /* the Origin header, "" when none */
+    const char *host;   /* the Host header (":authority" on HTTP/2) */
+    const char *csrf;   /* the X-CSRF-Token header, "" when none */
+    int tls;            /* 1 when the request came over HTTPS */
+    void *internal;     /* http.c's: for tf_http_defer */
 } tf_http_request_t;
 
 /* Returns 1 when it handled the request (reply filled), 0 to fall through to static files. */
 typedef int (*tf_http_handler_fn)(void *ctx, const tf_http_request_t *req, tf_http_reply_t *out);
 
 typedef struct tf_http tf_http_t;
+
+/* A reply that comes later (work on the libuv thread pool). A handler calls tf_http_defer(req),
+ * returns 1 without filling its reply, and later calls tf_http_finish exactly once on the loop
+ * thread; finish takes reply->body. If the client went away meanwhile, finish only frees. */
+typedef struct tf_http_async tf_http_async_t;
+tf_http_async_t *tf_http_defer(const tf_http_request_t *req); /* NULL: out of memory */
+void tf_http_finish(tf_http_async_t *a, tf_http_reply_t *reply);
 
 /* WebSocket connections (subprotocol "tafel-room", URL /ws?session=ID): room events to the
  * browser. The HTTP layer owns the connection; its owner (a session) gets open/close calls. */

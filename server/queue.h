@@ -18,7 +18,17 @@ typedef enum {
     TF_MSG_EVENT,     /* ptr: heap NUL-terminated JSON for member (or every member: member 0) */
     TF_MSG_ROOM_GONE, /* worker -> I/O: the room closed and freed everything */
     TF_MSG_MUTE,      /* I/O -> worker: data[0] bit 0 microphone off, bit 1 camera off */
+    TF_MSG_CONTROL,   /* I/O -> worker, room: a teacher's control; data[0] a TF_CTL_* below,
+                       * member the target, data[1] (int8_t) the value */
 } tf_msg_kind_t;
+
+enum {
+    TF_CTL_MOD_AUDIO = 1, /* value 1/0: the teacher muted / lifted (tf_room_moderate) */
+    TF_CTL_MOD_VIDEO,     /* value 1/0: camera stopped / lifted */
+    TF_CTL_SPOTLIGHT,     /* member pinned; member 0 unpins */
+    TF_CTL_LAYOUT,        /* value: a tf_layout_kind_t, or -1 automatic */
+    TF_CTL_SCREEN,        /* value 1/0: member's video is a shared screen / no longer */
+};
 
 typedef struct tf_msg {
     uint8_t kind;

@@ -33,6 +33,7 @@ int tf_room_create(tf_room_t **out, const char *name, const tf_room_config_t *cf
         r->cfg.cpu_mask = ~0u;
     r->active_speaker = -1;
     r->layout = TF_LAYOUT_GRID;
+    r->layout_choice = -1;
     r->next_audio_us = now_us + 20000;
     r->out = calloc(OUT_RING, sizeof(*r->out));
     tf_amix_config_t ac = {.max_speakers = r->cfg.max_speakers};
@@ -137,6 +138,10 @@ void tf_room_leave(tf_room_t *r, uint32_t id, uint64_t now_us)
         return;
     r->members[m->slot] = NULL;
     r->n_members--;
+    if (r->spotlight == id)
+        r->spotlight = 0;
+    if (r->screen == id)
+        r->screen = 0;
     r->layout_dirty = 1;
     free_member(r, m);
     r->stats.members = r->n_members;
@@ -296,9 +301,60 @@ void tf_room_set_muted(tf_room_t *r, uint32_t id, int audio_off, int video_off)
     member_t *m = find(r, id);
     if (!m || (m->audio_off == audio_off && m->video_off == video_off))
         return;
+    if (m->audio_off != audio_off)
+        tf__room_audio_reset(m);
     m->audio_off = audio_off;
     m->video_off = video_off;
     r->layout_dirty = 1;
+}
+
+void tf_room_moderate(tf_room_t *r, uint32_t id, int audio_off, int video_off)
+{
+    member_t *m = find(r, id);
+    if (!m)
+        return;
+    if (audio_off >= 0 && m->mod_audio_off != !!audio_off) {
+        m->mod_audio_off = !!audio_off;
+        tf__room_audio_reset(m);
+        r->layout_dirty = 1;
+    }
+    if (video_off >= 0 && m->mod_video_off != !!video_off) {
+        m->mod_video_off = !!video_off;
+        r->layout_dirty = 1;
+    }
+}
+
+int tf_room_spotlight(tf_room_t *r, uint32_t id)
+{
+    if (id && !find(r, id))
+        return -ENOENT;
+    if (r->spotlight != id)
+        r->layout_dirty = 1;
+    r->spotlight = id;
+    return 0;
+}
+
+void tf_room_set_layout(tf_room_t *r, int kind)
+{
+    if (kind != TF_LAYOUT_GRID && kind != TF_LAYOUT_SPEAKER && kind != TF_LAYOUT_PRESENTATION)
+        kind = -1;
+    if (r->layout_choice != kind)
+        r->layout_dirty = 1;
+    r->layout_choice = kind;
+}
+
+int tf_room_set_screen(tf_room_t *r, uint32_t id, int on)
+{
+    member_t *m = find(r, id);
+    if (!m)
+        return -ENOENT;
+    m->is_screen = !!on;
+    if (on)
+        r->screen = id;
+    else if (r->screen == id)
+        r->screen = 0;
+    r->layout_dirty = 1;
+    return 0;
 }
 
 void tf_room_rtp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *pkt, size_t len)

@@ -54,6 +54,26 @@ void tf_room_rtcp_in(tf_room_t *r, uint32_t id, uint64_t now_us, const uint8_t *
  * metadata; a camera that is off shows the member's placeholder instead of a black picture. */
 void tf_room_set_muted(tf_room_t *r, uint32_t id, int audio_off, int video_off);
 
+/* Moderation (issue 6), enforced here rather than trusted to the client: a member the teacher
+ * muted contributes to no mix (its packets are dropped before decoding); a stopped camera shows
+ * the member's placeholder. 1 sets, 0 lifts; -1 leaves that one as it is. */
+void tf_room_moderate(tf_room_t *r, uint32_t id, int audio_off, int video_off);
+
+/* The speaker layout pinned to member id for every tier; 0 unpins. 0, or -ENOENT. */
+int tf_room_spotlight(tf_room_t *r, uint32_t id);
+
+/* The teacher's layout choice: TF_LAYOUT_GRID / SPEAKER / PRESENTATION, or -1 for the automatic
+ * choice per tier. Speaker and presentation apply to every tier; grid applies to the tiers that
+ * show a grid automatically (the lowest video tier keeps one large tile: a grid of thumbnails at
+ * its size is illegible). A spotlight and a shared screen take precedence. */
+void tf_room_set_layout(tf_room_t *r, int kind);
+
+/* Member id's video is a shared screen (1) or no longer (0): while one is shared, every tier
+ * shows the presentation layout with the screen as the large tile, encoded at a lower frame rate
+ * (TF_ROOM_SCREEN_FPS) with the most bits on it, for legible text. */
+#define TF_ROOM_SCREEN_FPS 8
+int tf_room_set_screen(tf_room_t *r, uint32_t id, int on);
+
 /* Runs what is due (audio ticks, video ticks per tier, RTCP, placeholders for frozen senders). */
 void tf_room_tick(tf_room_t *r, uint64_t now_us);
 uint64_t tf_room_next_deadline(const tf_room_t *r);

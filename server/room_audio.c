@@ -42,10 +42,21 @@ void tf__room_audio_free(tf_room_t *r)
     }
 }
 
+/* A muted microphone: what was buffered must not play either; the next packet starts over. */
+void tf__room_audio_reset(member_t *m)
+{
+    memset(m->jit, 0, sizeof(m->jit));
+    m->jit_started = m->jit_playing = 0;
+    m->pcm_len = 0;
+    m->expand = 0;
+}
+
 void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p)
 {
     if (!m->adec || p->payload_len == 0 || p->payload_len > sizeof(m->jit[0].data))
         return;
+    if (MIC_OFF(m))
+        return; /* muted: enters no mix (enforced here, whatever the browser still sends) */
     if (!m->audio_ssrc)
         m->audio_ssrc = m->info.audio.in_ssrc ? m->info.audio.in_ssrc : p->ssrc;
     if (p->ssrc != m->audio_ssrc) {

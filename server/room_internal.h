@@ -67,6 +67,8 @@ typedef struct member {
     uint16_t vseq, rtx_seq, aseq, twcc_seq;
     uint32_t ts_offset;        /* random RTP timestamp offset of this receiver */
     int audio_off, video_off;  /* the member muted its microphone / camera */
+    int mod_audio_off, mod_video_off; /* the teacher did (enforced: see tf_room_moderate) */
+    int is_screen;             /* this member's video is a shared screen */
     hist_entry_t *hist;
     uint64_t v_packets, v_octets, a_packets, a_octets;
     uint64_t next_rtcp_us;
@@ -95,6 +97,7 @@ typedef struct pipe {
     int layout_dirty;           /* send layout metadata with the next frame of this pipe */
     float *qoff;                /* per-macroblock quantizer offsets (H.264) */
     int mb_w, mb_h;
+    int fps;                    /* the encoder's frame rate now: the tier's, lower for a screen */
 } pipe_t;
 
 typedef struct audio_enc {
@@ -123,6 +126,9 @@ struct tf_room {
     audio_enc_t aenc[MAX_AUDIO_ENC];
     int active_speaker;        /* member slot, -1 none */
     tf_layout_kind_t layout;   /* the room's layout in the grid tiers */
+    int layout_choice;         /* the teacher's choice (tf_room_set_layout), -1: automatic */
+    uint32_t spotlight;        /* pinned member id, 0 none */
+    uint32_t screen;           /* member id sharing a screen, 0 none */
     /* output ring */
     tf_room_out_t *out;
     size_t out_head, out_len;
@@ -134,6 +140,9 @@ struct tf_room {
     int layout_dirty;
     tf_room_stats_t stats;
 };
+
+#define MIC_OFF(m) ((m)->audio_off || (m)->mod_audio_off)
+#define CAM_OFF(m) ((m)->video_off || (m)->mod_video_off)
 
 uint64_t tf__room_media_clock(uint64_t now_us, uint32_t rate);
 void tf__room_emit(tf_room_t *r, uint32_t member, int rtcp, const uint8_t *data, size_t len);
@@ -158,6 +167,7 @@ void tf__room_audio_leave(tf_room_t *r, member_t *m);
 void tf__room_audio_rtp(tf_room_t *r, member_t *m, const tf_rtp_packet_t *p);
 void tf__room_audio_tick(tf_room_t *r, uint64_t now_us);
 void tf__room_audio_free(tf_room_t *r);
+void tf__room_audio_reset(member_t *m);
 
 /* room_video.c */
 int tf__room_video_join(tf_room_t *r, member_t *m, uint64_t now_us);

@@ -14,6 +14,7 @@
 #include "server/rtc/rtp_h264.h"
 #include "server/rtc/rtp_vp8.h"
 #include "mixer/roi.h"
+#include "server/room_msg.h"
 
 #define MAX_PAYLOAD 1100        /* RTP payload per packet: header, extensions and SRTP fit 1280 */
 #define KEYFRAME_INTERVAL_US 1000000 /* at most one requested key frame per pipe per second */
@@ -193,6 +194,7 @@ static int pipe_for(tf_room_t *r, member_t *m, uint64_t now_us)
     p->tier = m->tier;
     p->codec = m->info.video.codec;
     p->owner = owner;
+    p->fps = t->fps;
     p->next_frame_us = now_us;
     p->want_key = 1;
     return free_i;
@@ -247,7 +249,8 @@ void tf__room_video_keyframe(tf_room_t *r, member_t *m, uint64_t now_us)
 static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, int n)
 {
     const tf_layout_t *lay = tf_compositor_layout(p->comp);
-    size_t cap = 256 + (size_t)n * 320; /* a tile with a 64-byte name and 10-digit numbers < 240 */
+    /* a tile: its name escaped (<= 6 x 64 bytes) and the other fields (< 420 bytes) */
+    size_t cap = 256 + (size_t)n * 820;
     char *j = malloc(cap);
     if (!j)
         return NULL;
@@ -258,16 +261,24 @@ static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, 
                                 t->name, tf_layout_kind_name(lay->kind), t->width, t->height);
     for (int i = 0; i < n && o < cap; i++) {
         const tf_rect_t *rc = &lay->tile[i];
+        char name[6 * sizeof(order[i]->info.name)];
+        tf_chat_escape(order[i]->info.name, name, sizeof(name)); /* names are the users' text */
         o += (size_t)snprintf(j + o, cap - o,
                               "%s{\"id\": %u, \"name\": \"%s\", \"x\": %d, \"y\": %d, \"w\": %d, "
                               "\"h\": %d, \"video\": %s, \"speaking\": %s, \"mic_off\": %s, "
-                              "\"camera_off\": %s}",
-                              i ? ", " : "", order[i]->info.id, order[i]->info.name, rc->x, rc->y,
+                              "\"camera_off\": %s, \"muted_by_teacher\": %s, "
+                              "\"camera_stopped_by_teacher\": %s, \"screen\": %s, "
+                              "\"spotlight\": %s}",
+                              i ? ", " : "", order[i]->info.id, name, rc->x, rc->y,
                               rc->w, rc->h,
-                              order[i]->latest && !order[i]->video_off ? "true" : "false",
+                              order[i]->latest && !CAM_OFF(order[i]) ? "true" : "false",
                               order[i]->slot == r->active_speaker ? "true" : "false",
-                              order[i]->audio_off ? "true" : "false",
-                              order[i]->video_off ? "true" : "false");
+                              MIC_OFF(order[i]) ? "true" : "false",
+                              CAM_OFF(order[i]) ? "true" : "false",
+                              order[i]->mod_audio_off ? "true" : "false",
+                              order[i]->mod_video_off ? "true" : "false",
+                              order[i]->is_screen ? "true" : "false",
+                              order[i]->info.id == r->spotlight ? "true" : "false");
     }
     if (o < cap)
         snprintf(j + o, cap - o, "]}");
@@ -327,37 +338,71 @@ static void set_quant_offsets(tf_room_t *r, pipe_t *p, const member_t *const *or
     tf_roi_class_t cls[TF_LAYOUT_MAX_TILES];
     for (int k = 0; k < n; k++) {
         const member_t *m = order[k];
-        cls[k] = m->slot == r->active_speaker && r->n_members > 1 && !m->video_off
-                     ? TF_ROI_SPEAKER
-                 : m->latest && !m->video_off && m->latest_seq != p->shown_seq[k] ? TF_ROI_MOVING
-                                                                                   : TF_ROI_STILL;
+        if (r->screen && k == 0 && m->info.id == r->screen)
+            cls[k] = TF_ROI_SPEAKER; /* the shared screen: text needs the bits, moving or not */
+        else if (r->screen)
+            cls[k] = TF_ROI_STILL;   /* the strip beside a screen is secondary */
+        else
+            cls[k] = m->slot == r->active_speaker && r->n_members > 1 && !CAM_OFF(m)
+                         ? TF_ROI_SPEAKER
+                     : m->latest && !CAM_OFF(m) && m->latest_seq != p->shown_seq[k]
+                         ? TF_ROI_MOVING
+                         : TF_ROI_STILL;
         p->shown_seq[k] = m->latest_seq;
     }
     tf_roi_fill(p->qoff, p->mb_w, p->mb_h, tf_compositor_layout(p->comp), cls);
+}
+
+static member_t *member_by_id(tf_room_t *r, uint32_t id)
+{
+    for (int i = 0; id && i < TF_ROOM_MAX_MEMBERS; i++)
+        if (r->members[i] && r->members[i]->info.id == id)
+            return r->members[i];
+    return NULL;
+}
+
+/* The layout a tier shows, by precedence: a shared screen (presentation, the screen large), a
+ * spotlight (speaker, the pinned member large), the teacher's choice, the automatic choice of
+ * the tier (DESIGN §4: the grid where it is legible, else the active speaker alone). */
+static tf_layout_kind_t pick_layout(tf_room_t *r, const tf_tier_t *t, const member_t **big)
+{
+    const member_t *screen = member_by_id(r, r->screen), *pin = member_by_id(r, r->spotlight);
+    const member_t *speaker = r->active_speaker >= 0 ? r->members[r->active_speaker] : NULL;
+    if (screen) {
+        *big = screen;
+        return TF_LAYOUT_PRESENTATION;
+    }
+    if (pin) {
+        *big = pin;
+        return TF_LAYOUT_SPEAKER;
+    }
+    *big = speaker;
+    if (r->layout_choice == TF_LAYOUT_SPEAKER || r->layout_choice == TF_LAYOUT_PRESENTATION)
+        return (tf_layout_kind_t)r->layout_choice;
+    if (r->layout_choice == TF_LAYOUT_GRID)
+        return t->grid_layout;
+    return t->grid_layout == TF_LAYOUT_GRID ? r->layout : t->grid_layout;
 }
 
 static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
 {
     pipe_t *p = &r->pipes[pipe_i];
     const tf_tier_t *t = tf_tier_get(p->tier);
-    /* Who is shown: everyone, in join order; the speaker layout puts the active speaker first. */
+    /* Who is shown: everyone, in join order; the large tile of the speaker and presentation
+     * layouts goes first (see pick_layout). */
+    const member_t *big = NULL;
+    tf_layout_kind_t kind = pick_layout(r, t, &big);
     const member_t *order[TF_ROOM_MAX_MEMBERS];
     int n = 0;
-    if (r->active_speaker >= 0 && r->members[r->active_speaker])
-        order[n++] = r->members[r->active_speaker];
+    if (kind == TF_LAYOUT_GRID)
+        big = NULL; /* the grid keeps join order so tiles do not jump when someone speaks */
+    if (big)
+        order[n++] = big;
     for (int i = 0; i < TF_ROOM_MAX_MEMBERS && n < TF_LAYOUT_MAX_TILES; i++)
-        if (r->members[i] && i != r->active_speaker)
+        if (r->members[i] && r->members[i] != big)
             order[n++] = r->members[i];
-    if (r->layout == TF_LAYOUT_GRID && t->grid_layout == TF_LAYOUT_GRID) {
-        /* the grid keeps join order so tiles do not jump when someone speaks */
-        n = 0;
-        for (int i = 0; i < TF_ROOM_MAX_MEMBERS && n < TF_LAYOUT_MAX_TILES; i++)
-            if (r->members[i])
-                order[n++] = r->members[i];
-    }
     if (n == 0)
         return;
-    tf_layout_kind_t kind = t->grid_layout == TF_LAYOUT_GRID ? r->layout : t->grid_layout;
     const tf_layout_t *cur = tf_compositor_layout(p->comp);
     int relayout = cur->kind != kind || cur->n != n || p->layout_dirty;
     p->layout_dirty = 0;
@@ -366,7 +411,7 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
     for (int i = 0; i < n; i++) {
         const member_t *m = order[i];
         p->order[i] = m->info.id;
-        int fresh = m->latest && !m->video_off && now_us - m->latest_at_us < FROZEN_US;
+        int fresh = m->latest && !CAM_OFF(m) && now_us - m->latest_at_us < FROZEN_US;
         tf_compositor_set_source(p->comp, i, fresh ? m->latest : NULL, m->info.name);
     }
     if (relayout) {
@@ -420,9 +465,13 @@ void tf__room_video_tick(tf_room_t *r, uint64_t now_us)
             continue;
         encode_pipe(r, i, now_us);
         const tf_tier_t *t = tf_tier_get(p->tier);
-        p->next_frame_us += 1000000 / (uint64_t)t->fps;
+        /* A shared screen: fewer frames, so each gets more of the bitrate (legible text). */
+        int fps = r->screen && t->fps > TF_ROOM_SCREEN_FPS ? TF_ROOM_SCREEN_FPS : t->fps;
+        if (p->fps != fps && tf_venc_set_fps(p->enc, fps, 1) == 0)
+            p->fps = fps; /* the rate control spreads the same bitrate over fewer frames */
+        p->next_frame_us += 1000000 / (uint64_t)fps;
         if (p->next_frame_us < now_us) /* fell behind: skip rather than burst */
-            p->next_frame_us = now_us + 1000000 / (uint64_t)t->fps;
+            p->next_frame_us = now_us + 1000000 / (uint64_t)fps;
     }
 }
 

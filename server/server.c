@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include "server/api.h"
 #include "server/log.h"
 #include "server/rtc/stun.h"
 #include "server/session.h"
@@ -162,7 +163,7 @@ static void on_io_wake(uv_async_t *a)
     for (int i = 0; i < s->n_workers; i++) {
         while (tf_queue_pop(&s->workers[i].out, &m) == 0) {
             if (m.kind == TF_MSG_ROOM_GONE) {
-                tf_log(TF_LOG_INFO, "room %s closed: every encoder freed", m.room);
+                tf_log(TF_LOG_INFO, "room %s closed: every encoder freed", tf_log_room(m.room));
                 continue;
             }
             if (m.kind == TF_MSG_EVENT && m.member == 0) { /* for everyone in the room */
@@ -185,7 +186,8 @@ static int start_workers(tf_server_t *s)
         return -ENOMEM;
     uv_async_init(s->loop, &s->io_wake, on_io_wake);
     s->io_wake.data = s;
-    tf_room_config_t rc = {.max_speakers = 3, .cpu_mask = ~0u};
+    tf_room_config_t rc = {.max_speakers = 3, .cpu_mask = ~0u,
+                           .per_member_encoders = s->cfg.bench_per_member_encoders};
     for (int i = 0; i < n; i++) {
         int e = tf_worker_start(&s->workers[i], i, &s->io_wake, &rc);
         if (e < 0)
@@ -277,6 +279,7 @@ int tf_server_run(const tf_config_t *cfg)
         return 1;
     s->cfg = *cfg;
     tf_log_set_level(cfg->log_level);
+    tf_log_set_personal_data(cfg->log_personal_data);
     uv_loop_t loop;
     uv_loop_init(&loop);
     s->loop = &loop;
@@ -290,7 +293,7 @@ int tf_server_run(const tf_config_t *cfg)
     }
     if (cfg->tls && prepare_tls(s, cert, key, sizeof(cert)) < 0)
         goto out;
-    if (start_udp(s) < 0 || start_workers(s) < 0)
+    if (start_udp(s) < 0 || start_workers(s) < 0 || tf_api_create(&s->api, s) < 0)
         goto out;
     static const tf_ws_handlers_t ws = {.open = tf_session_ws_open,
                                         .message = tf_session_ws_message,
@@ -336,6 +339,7 @@ out:
     }
     tf_http_destroy(&s->http);
     uv_run(&loop, UV_RUN_DEFAULT);
+    tf_api_destroy(&s->api);
     uv_loop_close(&loop);
     tf_dtls_cert_destroy(&s->cert);
     tf_addr_map_free(&s->by_addr);

@@ -43,6 +43,7 @@ typedef struct tf_server {
     uv_async_t io_wake;        /* a worker queued packets or events for the I/O loop */
     tf_session_t *by_member[65536]; /* member id & 0xffff -> session in a mixing room */
     uint32_t next_member;
+    struct tf_api *api;        /* accounts, lobby, join tokens (api.h) */
     int stopping;
 } tf_server_t;
 

@@ -1,8 +1,9 @@
 /* session.c — one WHIP session: owns its tf_peer (ICE-lite, DTLS, SRTP), registers its
  * validated addresses with the UDP demux, keeps its timer at the peer's next deadline, and for
  * echo rooms returns the browser's own media to it (an RTP translator: SSRC rewrite, feedback
- * mapped back to the sender). Room mixing is not here. */
+ * mapped back to the sender). Room mixing is not here; the room WebSocket is session_ws.c. */
 #include "server/session.h"
+#include "server/session_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,54 +14,13 @@
 #include <openssl/crypto.h>
 
 #include "server/log.h"
+#include "server/moderate.h"
 #include "server/rtc/peer.h"
 #include "server/rtc/rtcp.h"
 #include "server/rtc/rtcp_feedback.h"
 #include "server/rtc/rtp.h"
 
 #define RTCP_INTERVAL_US 1000000
-
-typedef struct track {
-    tf_sdp_kind_t kind;
-    int pt, rtx_pt;
-    uint32_t out_ssrc, out_rtx_ssrc; /* what we send (answer a=ssrc) */
-    uint32_t in_ssrc, in_rtx_ssrc;   /* what the browser sends, learned from packets */
-    /* receive statistics of in_ssrc (RFC 3550 A.3) */
-    tf_rtp_seq_unwrapper_t unwrap;
-    int64_t base_ext, max_ext;
-    uint64_t received, expected_prior, received_prior;
-    uint32_t lsr;         /* middle of the NTP time of the browser's last SR */
-    uint64_t lsr_at_us;
-    /* send statistics of out_ssrc */
-    uint64_t sent_packets, sent_octets;
-    uint32_t last_rtp_ts;
-    uint64_t last_rtp_at_us;
-} track_t;
-
-struct tf_session {
-    tf_session_t *next, *prev;
-    tf_server_t *srv;
-    char id[TF_SESSION_ID_LEN + 1], room[65], name[65];
-    char ufrag[9], pwd[33];
-    tf_peer_t *peer;
-    uv_timer_t timer;
-    int closing, connected;
-    uint64_t created_us, connected_us, next_rtcp_us;
-    tf_addr_t addrs[TF_PEER_MAX_VALIDATED];
-    int n_addrs;
-    track_t track[TF_SDP_MAX_MEDIA];
-    int n_tracks;
-    uint32_t rtcp_ssrc;
-    uint64_t rtp_in, rtp_out, bytes_in, bytes_out, rtcp_in, rtcp_out, bad_in;
-    uint64_t nacks_relayed, plis_relayed;
-    int rtt_ms; /* -1 until measured */
-    /* mixing rooms: the room runs on a worker; this session only moves packets */
-    int mixing;
-    uint32_t member;
-    tf_worker_t *worker;
-    char *layout; /* the newest layout event (JSON) */
-    tf_ws_conn_t *ws; /* the browser's room-event WebSocket, if open */
-};
 
 static uint64_t ntp_now(void)
 {
@@ -150,7 +110,8 @@ static void handle_events(tf_session_t *s)
             s->connected = 1;
             s->connected_us = tf_server_now_us(s->srv);
             s->next_rtcp_us = s->connected_us + RTCP_INTERVAL_US / 2;
-            tf_log(TF_LOG_INFO, "session %s in %s: connected after %llu ms", s->id, s->room,
+            tf_log(TF_LOG_INFO, "session %s in %s: connected after %llu ms", s->id,
+                   tf_log_room(s->room),
                    (unsigned long long)(s->connected_us - s->created_us) / 1000);
             break;
         case TF_PEER_EVENT_CLOSED:
@@ -596,13 +557,17 @@ int tf_session_create(tf_session_t **out, tf_server_t *srv, const char *room, co
     }
     uv_timer_init(srv->loop, &s->timer);
     s->timer.data = s;
+    if (!srv->cfg.auth) /* development mode: the first in a room moderates it */
+        s->role = tf_session_dev_role(srv, room);
     link_session(srv, s);
     srv->stats.sessions_created++;
+    tf_session_participants_changed(srv, s->room);
     arm_timer(s);
     free(plan);
     *status = 201;
     *out = s;
-    tf_log(TF_LOG_INFO, "session %s joined %s (%d media sections)", s->id, s->room, s->n_tracks);
+    tf_log(TF_LOG_INFO, "session %s joined %s (%d media sections)", s->id, tf_log_room(s->room),
+           s->n_tracks);
     return 0;
 fail:
     if (s)
@@ -618,8 +583,9 @@ void tf_session_close(tf_session_t *s, const char *why)
         return;
     s->closing = 1;
     tf_server_t *srv = s->srv;
-    tf_log(TF_LOG_INFO, "session %s left %s: %s (%llu packets in, %llu out)", s->id, s->room, why,
-           (unsigned long long)s->rtp_in, (unsigned long long)s->rtp_out);
+    tf_log(TF_LOG_INFO, "session %s left %s: %s (%llu packets in, %llu out)", s->id,
+           tf_log_room(s->room), why, (unsigned long long)s->rtp_in,
+           (unsigned long long)s->rtp_out);
     tf_peer_close(s->peer, tf_server_now_us(srv));
     flush_transmits(s);
     for (int i = 0; i < s->n_addrs; i++)
@@ -636,56 +602,19 @@ void tf_session_close(tf_session_t *s, const char *why)
     }
     unlink_session(srv, s);
     srv->stats.sessions_closed++;
+    tf_moderate_session_left(srv, s->room, s->id);
+    tf_session_participants_changed(srv, s->room);
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *)&s->timer, on_timer_closed);
 }
 
-void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id)
+void tf__session_post_mute(tf_session_t *s)
 {
-    tf_server_t *srv = ctx;
-    for (tf_session_t *s = srv->sessions; s; s = s->next) {
-        if (strcmp(s->id, id) != 0 || s->closing)
-            continue;
-        if (s->ws)
-            tf_ws_close(s->ws); /* a reconnect replaces the old socket */
-        s->ws = conn;
-        char hello[256];
-        snprintf(hello, sizeof(hello),
-                 "{\"type\": \"welcome\", \"member\": %u, \"room\": \"%s\", \"session\": \"%s\"}",
-                 s->member, s->room, s->id);
-        tf_ws_send(conn, hello);
-        if (s->layout)
-            tf_ws_send(conn, s->layout);
-        return s;
-    }
-    return NULL;
-}
-
-/* Messages from the browser: {"type": "mute", "audio": bool, "video": bool}. Anything else is
- * ignored (moderation and chat come with school accounts). */
-void tf_session_ws_message(void *ctx, void *owner, const char *text, size_t len)
-{
-    (void)ctx;
-    tf_session_t *s = owner;
-    char msg[256];
-    if (!s->mixing || len >= sizeof(msg))
+    if (!s->mixing)
         return;
-    memcpy(msg, text, len);
-    msg[len] = '\0';
-    if (!strstr(msg, "\"type\"") || !strstr(msg, "\"mute\""))
-        return;
-    int audio_off = strstr(msg, "\"audio\": true") || strstr(msg, "\"audio\":true");
-    int video_off = strstr(msg, "\"video\": true") || strstr(msg, "\"video\":true");
     tf_msg_t m = {.kind = TF_MSG_MUTE, .member = s->member, .len = 1};
-    m.data[0] = (uint8_t)(audio_off | video_off << 1);
+    m.data[0] = (uint8_t)(s->self_audio | s->self_video << 1);
     tf_worker_post(s->worker, &m);
-}
-
-void tf_session_ws_close(void *ctx, void *owner)
-{
-    (void)ctx;
-    tf_session_t *s = owner;
-    s->ws = NULL;
 }
 
 tf_session_t *tf_session_find(tf_server_t *srv, const char *room, const char *id)

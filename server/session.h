@@ -38,6 +38,34 @@ void *tf_session_ws_open(void *ctx, tf_ws_conn_t *conn, const char *id);
 void tf_session_ws_close(void *ctx, void *owner);
 void tf_session_ws_message(void *ctx, void *owner, const char *text, size_t len);
 
+/* Roles in a room (school accounts, issue 6). A session starts as PUPIL; the authorization layer
+ * sets the role right after tf_session_create. Dev mode (cfg.auth == 0): the first participant of
+ * a room is TEACHER (moderates it), later ones PUPIL: tf_session_create sets that itself, and
+ * tf_session_dev_role (called before the create) gives the same answer. */
+typedef enum { TF_ROLE_PUPIL = 0, TF_ROLE_TEACHER = 1 } tf_role_t;
+void tf_session_set_role(tf_session_t *s, tf_role_t role);
+tf_role_t tf_session_role(const tf_session_t *s);
+/* The role a new session in room gets in dev mode: TEACHER when no other session is in it. */
+tf_role_t tf_session_dev_role(tf_server_t *srv, const char *room);
+/* Sends json over the WebSocket of every session in room that has role (e.g. the lobby queue to
+ * the teachers). */
+void tf_session_notify_role(tf_server_t *srv, const char *room, tf_role_t role, const char *json);
+
+/* For moderate.c (all on the I/O loop). */
+uint32_t tf_session_member(const tf_session_t *s);
+const char *tf_session_room(const tf_session_t *s);
+/* Sends json over the session's WebSocket, when one is open. */
+void tf_session_send(tf_session_t *s, const char *json);
+/* The teacher's mute / camera stop for s: 1 sets, 0 lifts, -1 unchanged; enforced by the room
+ * engine and told to the participant ({"type": "moderated", ...}). */
+void tf_session_moderate(tf_session_t *s, int audio_off, int video_off);
+/* Every session in room, for moderate.c's loops: the next after prev (NULL: the first). */
+tf_session_t *tf_session_next_in_room(tf_server_t *srv, const char *room, tf_session_t *prev);
+/* The teachers' participant list changed (join, leave, hand, moderation): sends it to them. */
+void tf_session_participants_changed(tf_server_t *srv, const char *room);
+/* 1 when this session is the video of a screen shared by a teacher. */
+int tf_session_is_screen(const tf_session_t *s);
+
 /* The session's figures as JSON (malloc'd), for GET on its WHIP resource. */
 char *tf_session_stats_json(const tf_session_t *s, size_t *len);
 

@@ -560,6 +560,27 @@ int tf_store_room_find_teacher(tf_store_t *st, const char *email, tf_store_room_
     return find_room(st, SQL_ROOM_COLS "WHERE t.email = ?", em, out);
 }
 
+int tf_store_room_update_settings(tf_store_t *st, const tf_store_room_t *r)
+{
+    sqlite3_stmt *s;
+    if (prep(st, "UPDATE rooms SET lobby = ?, default_layout = ?, pupils_unmute = ?, "
+                 "pupils_video = ?, pupils_chat = ?, max_participants = ? WHERE slug = ?",
+             &s) < 0)
+        return -EIO;
+    sqlite3_bind_int(s, 1, r->lobby ? 1 : 0);
+    sqlite3_bind_text(s, 2, r->default_layout, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, r->pupils_unmute ? 1 : 0);
+    sqlite3_bind_int(s, 4, r->pupils_video ? 1 : 0);
+    sqlite3_bind_int(s, 5, r->pupils_chat ? 1 : 0);
+    sqlite3_bind_int(s, 6, r->max_participants);
+    sqlite3_bind_text(s, 7, r->slug, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    int rc = step == SQLITE_DONE ? (sqlite3_changes(st->db) ? 0 : -ENOENT)
+             : step == SQLITE_CONSTRAINT ? -EINVAL : -EIO;
+    sqlite3_finalize(s);
+    return rc;
+}
+
 int tf_store_pin_reset(tf_store_t *st, const char *email, char pin_out[TF_STORE_PIN_LEN + 1])
 {
     char pin[TF_STORE_PIN_LEN + 1], hash[PIN_HASH_CAP];

@@ -73,6 +73,9 @@ int tf_store_password_verify(tf_store_t *st, const char *email, const char *pass
 
 int tf_store_room_find_slug(tf_store_t *st, const char *slug, tf_store_room_t *out);
 int tf_store_room_find_teacher(tf_store_t *st, const char *email, tf_store_room_t *out);
+/* Writes the settings of the room named by r->slug (lobby, default_layout, pupils_unmute,
+ * pupils_video, pupils_chat, max_participants). -EINVAL for a value the schema refuses. */
+int tf_store_room_update_settings(tf_store_t *st, const tf_store_room_t *r);
 /* Sets a new random PIN on the teacher's room and writes it (NUL-terminated) to pin_out. */
 int tf_store_pin_reset(tf_store_t *st, const char *email, char pin_out[TF_STORE_PIN_LEN + 1]);
 /* 0, or -EACCES for a wrong PIN or an unknown slug. */

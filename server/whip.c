@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/api.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/session.h"
 
 #define ANSWER_CAP 16384
@@ -88,6 +90,9 @@ static int whip_post(tf_server_t *srv, const char *room, const tf_http_request_t
     }
     char name[65];
     query_name(req->query, name, sizeof(name));
+    int role = 0;
+    if (tf_api_whip_gate(srv, room, req, name, sizeof(name), &role, out) < 0)
+        goto done; /* no join token (auth), a locked room or a full one */
     tf_session_t *s = NULL;
     int status = 500;
     e = tf_session_create(&s, srv, room, name, offer, answer, ANSWER_CAP, &status, err,
@@ -96,6 +101,8 @@ static int whip_post(tf_server_t *srv, const char *room, const tf_http_request_t
         tf_http_json_error(out, status, status == 406 ? "no-common-codec" : "bad-offer", err);
         goto done;
     }
+    tf_session_set_role(s, (tf_role_t)role);
+    tf_api_whip_joined(srv, room, tf_session_id(s), name, role);
     out->status = 201;
     out->content_type = "application/sdp";
     snprintf(out->location, sizeof(out->location), "/whip/%s/%s", room, tf_session_id(s));
@@ -170,6 +177,8 @@ int tf_whip_handle(void *ctx, const tf_http_request_t *req, tf_http_reply_t *out
     tf_server_t *srv = ctx;
     if (!strcmp(req->path, "/api/stats") && !strcmp(req->method, "GET"))
         return server_stats(srv, out);
+    if (tf_metrics_handle(srv, req, out)) /* GET /metrics, GET /readyz (metrics.c) */
+        return 1;
     if (!strcmp(req->path, "/healthz") && !strcmp(req->method, "GET")) {
         out->status = 200;
         out->content_type = "text/plain";
@@ -177,6 +186,8 @@ int tf_whip_handle(void *ctx, const tf_http_request_t *req, tf_http_reply_t *out
         out->len = out->body ? 3 : 0;
         return 1;
     }
+    if (tf_api_handle(srv, req, out))
+        return 1;
     if (strncmp(req->path, "/whip/", 6) != 0)
         return 0;
     const char *room = req->path + 6, *slash = strchr(room, '/');

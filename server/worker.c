@@ -67,6 +67,9 @@ static void close_room(tf_worker_t *w, tf_worker_room_t *wr)
     while (*pp != wr)
         pp = &(*pp)->next;
     *pp = wr->next;
+    tf_room_stats_t st;
+    tf_room_get_stats(wr->room, &st);
+    tf_metrics_worker_room_closed(&w->metrics, &st);
     tf_room_destroy(&wr->room);
     tf_msg_t gone = {.kind = TF_MSG_ROOM_GONE};
     snprintf(gone.room, sizeof(gone.room), "%s", wr->name);
@@ -90,6 +93,36 @@ static void leave(tf_worker_t *w, uint32_t id)
     }
     if (wr->n_members == 0)
         close_room(w, wr); /* the last one out: every encoder is freed now */
+}
+
+/* A teacher's control for a room (server/moderate.c): the room is named, the target may be 0. */
+static void control(tf_worker_t *w, const tf_msg_t *m)
+{
+    tf_worker_room_t *wr = w->rooms;
+    while (wr && strcmp(wr->name, m->room) != 0)
+        wr = wr->next;
+    if (!wr)
+        return;
+    int v = (int8_t)m->data[1];
+    switch (m->data[0]) {
+    case TF_CTL_MOD_AUDIO:
+        tf_room_moderate(wr->room, m->member, v, -1);
+        break;
+    case TF_CTL_MOD_VIDEO:
+        tf_room_moderate(wr->room, m->member, -1, v);
+        break;
+    case TF_CTL_SPOTLIGHT:
+        tf_room_spotlight(wr->room, m->member);
+        break;
+    case TF_CTL_LAYOUT:
+        tf_room_set_layout(wr->room, v);
+        break;
+    case TF_CTL_SCREEN:
+        tf_room_set_screen(wr->room, m->member, v);
+        break;
+    default:
+        break;
+    }
 }
 
 static void drain_room(tf_worker_t *w, tf_worker_room_t *wr)
@@ -119,6 +152,7 @@ static void run_rooms(tf_worker_t *w)
 {
     uint64_t now = now_us(), next = UINT64_MAX;
     int venc = 0, aenc = 0, dec = 0;
+    tf_metrics_worker_begin(&w->metrics);
     for (tf_worker_room_t *wr = w->rooms; wr; wr = wr->next) {
         tf_room_tick(wr->room, now);
         drain_room(w, wr);
@@ -126,6 +160,7 @@ static void run_rooms(tf_worker_t *w)
         next = d < next ? d : next;
         tf_room_stats_t st;
         tf_room_get_stats(wr->room, &st);
+        tf_metrics_worker_room(&w->metrics, wr->room, &st);
         venc += st.video_encoders;
         aenc += st.audio_encoders;
         dec += st.decoders;
@@ -133,6 +168,7 @@ static void run_rooms(tf_worker_t *w)
     w->video_encoders = venc;
     w->audio_encoders = aenc;
     w->decoders = dec;
+    tf_metrics_worker_end(&w->metrics);
     uv_async_send(w->io_wake);
     if (next == UINT64_MAX)
         uv_timer_stop(&w->timer);
@@ -170,6 +206,9 @@ static void on_wake(uv_async_t *a)
             if ((wr = room_of_member(w, m.member)))
                 tf_room_set_muted(wr->room, m.member, m.data[0] & 1, (m.data[0] >> 1) & 1);
             break;
+        case TF_MSG_CONTROL:
+            control(w, &m);
+            break;
         case TF_MSG_RTP:
         case TF_MSG_RTCP:
             wr = room_of_member(w, m.member);
@@ -201,6 +240,7 @@ int tf_worker_start(tf_worker_t *w, int index, uv_async_t *io_wake, const tf_roo
     w->index = index;
     w->io_wake = io_wake;
     w->room_cfg = *cfg;
+    tf_metrics_worker_init(&w->metrics);
     int e = tf_queue_init(&w->in, 8192);
     if (e == 0)
         e = tf_queue_init(&w->out, 8192);
@@ -223,6 +263,7 @@ void tf_worker_stop(tf_worker_t *w)
     uv_loop_close(&w->loop);
     tf_queue_free(&w->in);
     tf_queue_free(&w->out);
+    tf_metrics_worker_destroy(&w->metrics);
 }
 
 int tf_worker_post(tf_worker_t *w, const tf_msg_t *m)

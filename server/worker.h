@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "server/queue.h"
+#include "server/metrics.h"
 #include "server/room.h"
 
 typedef struct tf_worker_room tf_worker_room_t;
@@ -24,6 +25,7 @@ typedef struct tf_worker {
     _Atomic int stop;
     /* Written by the worker after every run, read by the I/O thread for /api/stats. */
     _Atomic int rooms_open, members, video_encoders, audio_encoders, decoders;
+    tf_worker_metrics_t metrics; /* aggregate figures for /metrics (metrics.h) */
 } tf_worker_t;
 
 /* Starts the thread. io_wake must stay valid until tf_worker_stop() returns. */

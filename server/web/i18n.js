@@ -19,6 +19,23 @@
     'mic-off': 'Mute microphone', 'mic-on': 'Unmute microphone', 'cam-off': 'Turn camera off',
     'cam-on': 'Turn camera on', 'leave': 'Leave', 'loss-short': 'loss',
     'camera': 'Camera', 'microphone': 'Microphone',
+    // in-room teacher controls, chat, hand, screen (room.js)
+    'tp-title': 'Run the lesson', 'mute-all': 'Mute everyone', 'lock': 'Lock room',
+    'unlock': 'Unlock room', 'layout': 'View', 'layout-auto': 'Automatic', 'layout-grid': 'Grid',
+    'layout-speaker': 'Speaker large', 'layout-presentation': 'Presentation',
+    'pupils-unmute': 'Pupils may unmute themselves', 'pupils-chat': 'Pupils may chat',
+    'participants': 'Participants', 'end': 'End the lesson',
+    'end-confirm': 'End the lesson for everybody?', 'chat': 'Chat', 'chat-message': 'Message',
+    'send': 'Send', 'chat-off': 'Chat is switched off', 'home': 'To the start page',
+    'hand-raise': 'Raise hand', 'hand-lower': 'Lower hand', 'hand-up': 'hand raised',
+    'hand-lowered': 'The teacher lowered your hand.', 'screen-start': 'Share screen',
+    'screen-stop': 'Stop sharing', 'screen': 'screen', 'panel': 'Chat & controls',
+    'teacher': 'teacher', 'mute': 'Mute', 'allow-mic': 'Allow microphone',
+    'stop-video': 'Stop video', 'allow-cam': 'Allow camera', 'spotlight': 'Spotlight',
+    'unspotlight': 'End spotlight', 'remove': 'Remove', 'remove-confirm': 'Remove %s from the lesson?',
+    'removed': 'The teacher removed you from the lesson.', 'ended': 'The lesson has ended.',
+    'muted-by-teacher': 'The teacher muted your microphone.',
+    'camera-stopped-by-teacher': 'The teacher turned your camera off.',
   };
   const de = {
     'connecting': 'Verbindung wird aufgebaut…',
@@ -27,6 +44,18 @@
     'no-media': 'Kamera oder Mikrofon nicht verfügbar: ',
     'mic-off': 'Mikrofon aus', 'mic-on': 'Mikrofon an', 'cam-off': 'Kamera aus',
     'cam-on': 'Kamera an', 'loss-short': 'Verlust', 'camera': 'Kamera', 'microphone': 'Mikrofon',
+    // in-room teacher controls, chat, hand, screen (room.js)
+    'lock': 'Raum abschließen', 'unlock': 'Raum öffnen', 'end-confirm': 'Den Unterricht für alle beenden?',
+    'chat-off': 'Der Chat ist ausgeschaltet', 'hand-raise': 'Hand heben', 'hand-lower': 'Hand senken',
+    'hand-up': 'meldet sich', 'hand-lowered': 'Die Lehrkraft hat Ihre Hand gesenkt.',
+    'screen-start': 'Bildschirm teilen', 'screen-stop': 'Teilen beenden', 'screen': 'Bildschirm',
+    'teacher': 'Lehrkraft', 'mute': 'Stummschalten', 'allow-mic': 'Mikrofon erlauben',
+    'stop-video': 'Video stoppen', 'allow-cam': 'Kamera erlauben', 'spotlight': 'Hervorheben',
+    'unspotlight': 'Nicht mehr hervorheben', 'remove': 'Entfernen',
+    'remove-confirm': '%s aus dem Unterricht entfernen?',
+    'removed': 'Die Lehrkraft hat Sie aus dem Unterricht entfernt.', 'ended': 'Der Unterricht ist beendet.',
+    'muted-by-teacher': 'Die Lehrkraft hat Ihr Mikrofon stummgeschaltet.',
+    'camera-stopped-by-teacher': 'Die Lehrkraft hat Ihre Kamera ausgeschaltet.',
   };
   const lang = (navigator.language || 'de').toLowerCase().startsWith('en') ? 'en' : 'de';
   document.documentElement.lang = lang;

@@ -1,12 +1,17 @@
 // room.js — the in-room view: joins by WHIP, shows the mixed picture with names from the layout
-// metadata and the local preview over one's own tile, mute/unmute, leave, connection quality.
-// window.tafelRoom is what the browser tests drive.
+// metadata and the local preview over one's own tile, mute/unmute, leave, connection quality;
+// chat, raise hand, and for teachers the control panel and screen sharing (a second WHIP session,
+// send-only, marked as the screen over the WebSocket). window.tafelRoom is what the browser
+// tests drive.
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
   const q = new URLSearchParams(location.search);
   let whip = null, local = null, layout = null, timer = null, selfId = 0, lastBytes = 0, lastAt = 0;
   let ws = null, speaker = 0, tier = null, uplink = null, previewStream = null;
+  let role = 'pupil', roomState = {}, participants = [], moderated = {}, hand = false;
+  let screen = null, screenSession = '', chatLog = [], lastError = null, roomName = '';
+  const events = []; // every server message, for tests
 
   // The server says how big our tile is: send no more than that (DESIGN §4 uplink budget).
   async function applyUplink(msg) {
@@ -37,7 +42,7 @@
       if (!t.w) continue;
       const el = document.createElement('span');
       el.className = 'label' + (t.id === speaker ? ' speaking' : '');
-      el.textContent = t.name + (t.mic_off ? ' 🔇' : '');
+      el.textContent = t.name + (t.screen ? ' – ' + window.t('screen') : '') + (t.mic_off ? ' 🔇' : '');
       el.style.left = (ox + t.x * scale + 6) + 'px';
       el.style.top = (oy + (t.y + t.h) * scale - 30) + 'px';
       labels.appendChild(el);
@@ -61,8 +66,18 @@
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
-      if (msg.type === 'welcome') selfId = msg.member;
+      events.push(msg);
+      if (msg.type === 'welcome') { selfId = msg.member; setRole(msg.role || 'pupil'); }
       else if (msg.type === 'layout') { layout = msg; showLayout(); }
+      else if (msg.type === 'room') { roomState = msg; showRoomState(); }
+      else if (msg.type === 'participants') { participants = msg.list; showParticipants(); }
+      else if (msg.type === 'moderated') onModerated(msg);
+      else if (msg.type === 'chat') addChat(msg);
+      else if (msg.type === 'chat-history') { $('chat-log').textContent = ''; chatLog = []; msg.messages.forEach(addChat); }
+      else if (msg.type === 'hand') setHand(msg.raised, msg.by_teacher);
+      else if (msg.type === 'error') { lastError = msg; notify(msg.message || msg.code); }
+      else if (msg.type === 'removed') finish(window.t('removed') + (msg.reason ? ' (' + msg.reason + ')' : ''));
+      else if (msg.type === 'ended') finish(window.t('ended'));
       else if (msg.type === 'active-speaker') { speaker = msg.id; showLayout(); }
       else if (msg.type === 'tier') { tier = msg; $('audio-only').hidden = !msg.audio_only; }
       else if (msg.type === 'uplink') applyUplink(msg);
@@ -70,6 +85,187 @@
     ws.onclose = () => {
       if (whip) setTimeout(() => { if (whip) connectEvents(session); }, 1000);
     };
+  }
+
+  function send(obj) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; }
+    return false;
+  }
+
+  let noticeTimer = null;
+  function notify(text) {
+    $('notice').textContent = text;
+    $('notice').hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { $('notice').hidden = true; }, 5000);
+  }
+
+  // Removed by the teacher, or the lesson ended: the media stops, a message stays.
+  function finish(text) {
+    $('ended-text').textContent = text;
+    $('ended').hidden = false;
+    const w = whip;
+    whip = null; // no reconnects; the server closed the session already
+    clearInterval(timer);
+    stopScreen(false);
+    if (w && w.pc) w.pc.close();
+    if (local) local.getTracks().forEach((tr) => tr.stop());
+    $('ended').querySelector('a').focus();
+  }
+
+  function setRole(r) {
+    role = r;
+    const teacher = role === 'teacher';
+    $('teacher-panel').hidden = !teacher;
+    $('screen').hidden = !teacher || !navigator.mediaDevices.getDisplayMedia;
+    $('hand').hidden = teacher;
+  }
+
+  function showRoomState() {
+    $('lock').setAttribute('aria-pressed', String(!!roomState.locked));
+    $('lock').textContent = window.t(roomState.locked ? 'unlock' : 'lock');
+    $('layout-choice').value = roomState.layout || 'auto';
+    $('pupils-unmute').checked = roomState.pupils_unmute !== false;
+    $('pupils-chat').checked = roomState.pupils_chat !== false;
+    const chatAllowed = role === 'teacher' || roomState.pupils_chat !== false;
+    $('chat-text').disabled = !chatAllowed;
+    $('chat-text').placeholder = chatAllowed ? '' : window.t('chat-off');
+  }
+
+  function actButton(label, pressed, onClick) {
+    const b = document.createElement('button');
+    b.className = 'button small';
+    b.textContent = window.t(label);
+    if (pressed !== null) b.setAttribute('aria-pressed', String(pressed));
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function moderate(action, target, arg) {
+    const m = { type: 'moderate', action };
+    if (target) m.target = target;
+    if (arg !== undefined) m.arg = arg;
+    return send(m);
+  }
+
+  // The teacher's list: each participant with its controls (session ids come only to teachers).
+  function showParticipants() {
+    const ul = $('participants');
+    ul.textContent = '';
+    // teachers first, then in the order they came
+    const sorted = participants.slice().sort((a, b) => (a.role === 'teacher' ? 0 : 1) - (b.role === 'teacher' ? 0 : 1) ||
+      a.member - b.member);
+    for (const p of sorted) {
+      const li = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = p.name + (p.screen ? ' – ' + window.t('screen') : '') +
+        (p.role === 'teacher' ? ' (' + window.t('teacher') + ')' : '');
+      li.appendChild(who);
+      if (p.hand) {
+        const h = document.createElement('span');
+        h.className = 'hand-up';
+        h.textContent = ' – ' + window.t('hand-up');
+        li.appendChild(h);
+      }
+      li.dataset.session = p.session;
+      if (p.member !== selfId && !p.screen) {
+        const acts = document.createElement('div');
+        acts.className = 'acts';
+        acts.appendChild(actButton(p.muted ? 'allow-mic' : 'mute', p.muted,
+          () => moderate('mute', p.session, p.muted ? 'off' : 'on')));
+        acts.appendChild(actButton(p.camera_stopped ? 'allow-cam' : 'stop-video', p.camera_stopped,
+          () => moderate('stop_video', p.session, p.camera_stopped ? 'off' : 'on')));
+        const pinned = roomState.spotlight === p.session;
+        acts.appendChild(actButton(pinned ? 'unspotlight' : 'spotlight', pinned,
+          () => moderate('spotlight', pinned ? '' : p.session)));
+        if (p.hand) acts.appendChild(actButton('hand-lower', null,
+          () => send({ type: 'hand', raised: false, target: p.session })));
+        acts.appendChild(actButton('remove', null, () => {
+          if (confirm(window.t('remove-confirm').replace('%s', p.name))) moderate('remove', p.session);
+        }));
+        for (const b of acts.children) b.setAttribute('aria-label', b.textContent + ': ' + p.name);
+        li.appendChild(acts);
+      }
+      ul.appendChild(li);
+    }
+  }
+
+  // The teacher muted us or stopped our camera (or allowed it again): the buttons follow.
+  function onModerated(msg) {
+    const was = moderated;
+    moderated = msg;
+    let changed = false;
+    for (const [kind, off, button] of [['audio', msg.audio_off, $('mic')], ['video', msg.video_off, $('cam')]]) {
+      const track = local && local.getTracks().find((tr) => tr.kind === kind);
+      if (off && track && track.enabled) { // switched off here too, so the button tells the truth
+        track.enabled = false;
+        button.setAttribute('aria-pressed', 'true');
+        button.textContent = window.t(kind === 'audio' ? 'mic-on' : 'cam-on');
+        changed = true;
+      }
+    }
+    if (changed) sendMute(); // lifted later, the microphone stays off until the pupil turns it on
+    if (msg.audio_off && !was.audio_off) notify(window.t('muted-by-teacher'));
+    if (msg.video_off && !was.video_off) notify(window.t('camera-stopped-by-teacher'));
+    showLayout();
+  }
+
+  function addChat(msg) {
+    chatLog.push(msg);
+    const li = document.createElement('li');
+    const from = document.createElement('span');
+    from.className = 'from';
+    from.textContent = msg.name + (msg.teacher ? ' (' + window.t('teacher') + ')' : '') + ':';
+    li.appendChild(from);
+    li.appendChild(document.createTextNode(msg.text)); // text, never HTML
+    $('chat-log').appendChild(li);
+    li.scrollIntoView({ block: 'nearest' });
+    if ($('side').hidden && msg.from !== selfId) notify(msg.name + ': ' + msg.text.slice(0, 80));
+  }
+
+  function setHand(raised, byTeacher) {
+    hand = !!raised;
+    $('hand').setAttribute('aria-pressed', String(hand));
+    $('hand').textContent = window.t(hand ? 'hand-lower' : 'hand-raise');
+    if (!hand && byTeacher) notify(window.t('hand-lowered'));
+  }
+
+  // Screen sharing: getDisplayMedia as a second, send-only WHIP session (no renegotiation of the
+  // camera's session); the WebSocket tells the room that session's video is the screen.
+  async function startScreen() {
+    if (screen) return screenSession;
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 8 }, audio: false });
+    const track = stream.getVideoTracks()[0];
+    if ('contentHint' in track) track.contentHint = 'detail'; // the browser keeps text sharp
+    const w = new TafelWhip(roomName, { name: ($('name').value || '') });
+    screen = { whip: w, stream };
+    try {
+      await w.join(stream, 'sendonly');
+    } catch (e) {
+      stream.getTracks().forEach((tr) => tr.stop());
+      screen = null;
+      throw e;
+    }
+    const m = /\/whip\/[^/]+\/(.+)$/.exec(w.location || '');
+    screenSession = m ? m[1] : '';
+    send({ type: 'screen', on: true, target: screenSession });
+    track.addEventListener('ended', () => stopScreen(true));
+    $('screen').setAttribute('aria-pressed', 'true');
+    $('screen').textContent = window.t('screen-stop');
+    return screenSession;
+  }
+
+  async function stopScreen(tell) {
+    if (!screen) return;
+    const s = screen;
+    screen = null;
+    if (tell) send({ type: 'screen', on: false, target: screenSession });
+    screenSession = '';
+    s.stream.getTracks().forEach((tr) => tr.stop());
+    await s.whip.leave(); // leaving also ends the presentation in the room
+    $('screen').setAttribute('aria-pressed', 'false');
+    $('screen').textContent = window.t('screen-start');
   }
 
   async function poll() {
@@ -133,6 +329,7 @@
   async function join(room, name, opts = {}) {
     if (previewStream) { previewStream.getTracks().forEach((tr) => tr.stop()); previewStream = null; }
     local = await navigator.mediaDevices.getUserMedia(constraints());
+    roomName = room;
     whip = new TafelWhip(room, { name, codec: opts.codec || '', mediaPort: opts.mediaPort || 0 });
     const pc = await whip.join(local);
     const remote = new MediaStream();
@@ -152,6 +349,7 @@
 
   async function leave() {
     clearInterval(timer);
+    await stopScreen(true);
     const w = whip;
     whip = null;
     if (ws) { ws.close(); ws = null; }
@@ -165,13 +363,21 @@
     const track = local && local.getTracks().find((tr) => tr.kind === kind);
     if (!track) return;
     track.enabled = !track.enabled;
+    if (track.enabled && ((kind === 'audio' && moderated.audio_off) || (kind === 'video' && moderated.video_off)) &&
+        role !== 'teacher' && moderated.may_unmute === false) {
+      track.enabled = false; // the teacher has to allow it; the server would refuse anyway
+      notify(window.t(kind === 'audio' ? 'muted-by-teacher' : 'camera-stopped-by-teacher'));
+      return;
+    }
     button.setAttribute('aria-pressed', String(!track.enabled));
     button.textContent = t(track.enabled ? offLabel : onLabel);
-    const mic = local.getAudioTracks()[0], cam = local.getVideoTracks()[0];
-    if (ws && ws.readyState === 1) {
-      ws.send(JSON.stringify({ type: 'mute', audio: !!mic && !mic.enabled, video: !!cam && !cam.enabled }));
-    }
+    sendMute();
     showLayout();
+  }
+
+  function sendMute() {
+    const mic = local.getAudioTracks()[0], cam = local.getVideoTracks()[0];
+    send({ type: 'mute', audio: !!mic && !mic.enabled, video: !!cam && !cam.enabled });
   }
 
   $('room').value = q.get('room') || '';
@@ -183,6 +389,28 @@
   $('mic').addEventListener('click', () => toggle('audio', $('mic'), 'mic-on', 'mic-off'));
   $('cam').addEventListener('click', () => toggle('video', $('cam'), 'cam-on', 'cam-off'));
   $('leave').addEventListener('click', () => { leave(); });
+  $('hand').addEventListener('click', () => send({ type: 'hand', raised: !hand }));
+  $('screen').addEventListener('click', () => {
+    (screen ? stopScreen(true) : startScreen()).catch((e) => notify(window.t('failed') + e.message));
+  });
+  $('side-toggle').addEventListener('click', () => {
+    $('side').hidden = !$('side').hidden;
+    $('side-toggle').setAttribute('aria-expanded', String(!$('side').hidden));
+    showLayout();
+  });
+  $('chat-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('chat-text').value.trim();
+    if (text && send({ type: 'chat', text })) $('chat-text').value = '';
+  });
+  $('mute-all').addEventListener('click', () => moderate('mute_all'));
+  $('lock').addEventListener('click', () => moderate(roomState.locked ? 'unlock' : 'lock'));
+  $('layout-choice').addEventListener('change', () => moderate('layout', '', $('layout-choice').value));
+  for (const id of ['pupils-unmute', 'pupils-chat']) {
+    $(id).addEventListener('change', () => send({ type: 'policy',
+      pupils_unmute: $('pupils-unmute').checked, pupils_chat: $('pupils-chat').checked }));
+  }
+  $('end').addEventListener('click', () => { if (confirm(window.t('end-confirm'))) moderate('end'); });
   $('tap').addEventListener('click', () => { $('mix').play(); $('tap').hidden = true; });
   $('mix').addEventListener('playing', () => { $('tap').hidden = true; });
   $('camera').addEventListener('change', preview);
@@ -190,5 +418,9 @@
   if (!q.get('room') || !q.get('name')) preview();
   window.tafelRoom = { join, leave, stats, layout: () => layout, video: () => $('mix'),
     pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink,
-    toggleMic: () => $('mic').click(), toggleCamera: () => $('cam').click() };
+    toggleMic: () => $('mic').click(), toggleCamera: () => $('cam').click(),
+    role: () => role, events: () => events, participants: () => participants,
+    roomState: () => roomState, chat: () => chatLog, lastError: () => lastError,
+    send, moderate, startScreen, stopScreen: () => stopScreen(true),
+    openPanel: () => { if ($('side').hidden) $('side-toggle').click(); } };
 })();

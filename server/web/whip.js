@@ -2,8 +2,9 @@
 // candidate), and leaves with DELETE. Used by every page that sends or receives media.
 'use strict';
 window.TafelWhip = class {
-  constructor(room, { name = '', codec = '', mediaPort = 0 } = {}) {
+  constructor(room, { name = '', codec = '', mediaPort = 0, token = '' } = {}) {
     this.room = room;
+    this.token = token; // a join token; '' asks window.tafelJoinToken when there is one
     this.name = name;
     this.codec = codec; // '' (browser default order), 'h264' or 'vp8': offer only that codec
     this.mediaPort = mediaPort; // tests: reach the media port through an impairment relay
@@ -37,9 +38,13 @@ window.TafelWhip = class {
       setTimeout(resolve, 2000); // host candidates arrive at once; do not wait for STUN servers
     });
     const q = this.name ? '?name=' + encodeURIComponent(this.name) : '';
+    // With school accounts (auth on) the server wants a single-use join token (lobby-panel.js).
+    let token = this.token;
+    if (!token && window.tafelJoinToken) token = await window.tafelJoinToken(this.room);
+    const headers = { 'Content-Type': 'application/sdp' };
+    if (token) headers.Authorization = 'Bearer ' + token;
     const res = await fetch('/whip/' + encodeURIComponent(this.room) + q, {
-      method: 'POST', headers: { 'Content-Type': 'application/sdp' },
-      body: pc.localDescription.sdp,
+      method: 'POST', headers, body: pc.localDescription.sdp,
     });
     const text = await res.text();
     if (res.status !== 201) {

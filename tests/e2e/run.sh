@@ -45,6 +45,7 @@ for _ in $(seq 50); do
 done
 
 export TAFEL_URL="http://127.0.0.1:$http_port" TAFEL_MEDIA_PORT=$media_port
+export TAFEL_BIN="$tafel" # tests that start their own server (accounts: auth on)
 [ -x "$(dirname "$tafel")/tafel-relay" ] && export TAFEL_RELAY="$(dirname "$tafel")/tafel-relay"
 export TAFEL_FAKE_VIDEO="$work/camera.y4m" TAFEL_FAKE_AUDIO="$work/microphone.wav"
 status=0

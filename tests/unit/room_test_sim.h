@@ -44,7 +44,7 @@ static const look_t looks[3] = {
 typedef struct tile {
     uint32_t id;
     int x, y, w, h;
-    int video, camera_off;
+    int video, camera_off, mic_off;
 } tile_t;
 
 typedef struct part {
@@ -78,6 +78,7 @@ typedef struct part {
     size_t pcm_len;
     tile_t tiles[MAX_TILES]; /* from the newest layout event */
     int n_tiles, layouts, bad_json;
+    char layout_kind[16]; /* "grid", "speaker", "presentation" of the newest layout event */
 } part_t;
 
 typedef struct sim {
@@ -366,6 +367,15 @@ static int json_int(const char *obj, const char *end, const char *key, int *out)
 static void parse_layout(part_t *p, const char *json)
 {
     p->layouts++;
+    json_error_t jerr;
+    json_t *valid = json_loads(json, 0, &jerr); /* names are users' text: escaped or broken */
+    if (!valid)
+        p->bad_json++;
+    json_decref(valid);
+    const char *kind = strstr(json, "\"layout\": \"");
+    p->layout_kind[0] = '\0';
+    if (kind)
+        sscanf(kind + 11, "%15[a-z]", p->layout_kind);
     size_t len = strlen(json);
     if (len < 2 || strcmp(json + len - 2, "]}") != 0)
         p->bad_json++;
@@ -387,6 +397,8 @@ static void parse_layout(part_t *p, const char *json)
             break;
         }
         t->camera_off = !strncmp(cam + 14, "true", 4);
+        const char *mic = strstr(o, "\"mic_off\": ");
+        t->mic_off = mic && mic < end && !strncmp(mic + 11, "true", 4);
         t->video = !strncmp(vid + 9, "true", 4);
         n++;
         o = end;

@@ -2,7 +2,9 @@
  *
  * Simulated members send H.264 (a colour each) and Opus (a tone each) in memory; what the room
  * sends back is decoded and checked: colours in the tiles the layout events name, tones with
- * mix-minus, encoder counts, quiet senders, leave and rejoin, mute, PLI, junk, a full room.
+ * mix-minus, encoder counts, quiet senders, leave and rejoin, mute, PLI, junk, a full room; and
+ * the teacher's controls (issue 6): a muted member absent from every mix, a stopped camera,
+ * spotlight and layout choice, a shared screen (presentation, lower frame rate), escaped names.
  * Receivers send no reports, so bandwidth estimation is not tested: they stay on the medium tier.
  *
  * expect_fixed() marks the checks of the five engine bugs this test found when it was written
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libavutil/log.h>
 
 #include "codec/frame.h"
@@ -588,6 +591,153 @@ static void test_full_room(void **state)
     assert_int_equal(s->unknown_out, 0);
 }
 
+/* 9. The teacher mutes b (tf_room_moderate): b's tone leaves every mix although b keeps
+ * sending, the layout says mic_off; lifted, b is heard again. A member's own mute is enforced in
+ * the mix too. */
+static void test_moderate_mute(void **state)
+{
+    sim_t *s = three_members(state, 0);
+    sim_run(s, 2 * SEC);
+    part_t *a = &s->parts[0], *b = &s->parts[1], *c = &s->parts[2];
+    check_media(s, a);
+    tf_room_moderate(s->room, b->id, 1, -1);
+    sim_run(s, 1500 * MS);
+    const int heard_a[] = {c->who, -1}, absent_a[] = {b->who, a->who, -1};
+    const int heard_c[] = {a->who, -1}, absent_c[] = {b->who, c->who, -1};
+    check_tones(a, heard_a, absent_a);
+    check_tones(c, heard_c, absent_c);
+    assert_true(tile_of(a, b->id) && tile_of(a, b->id)->mic_off);
+    assert_false(tile_of(a, c->id)->mic_off);
+    check_colour(a, b); /* the camera is untouched */
+    tf_room_moderate(s->room, b->id, 0, -1);
+    sim_run(s, 1500 * MS);
+    check_media(s, a);
+    check_media(s, c);
+    assert_false(tile_of(a, b->id)->mic_off);
+    /* b mutes itself: also enforced in the room, not only trusted to the browser */
+    tf_room_set_muted(s->room, b->id, 1, 0);
+    sim_run(s, 1500 * MS);
+    check_tones(a, heard_a, absent_a);
+    tf_room_set_muted(s->room, b->id, 0, 0);
+    sim_run(s, 1500 * MS);
+    check_media(s, a);
+}
+
+/* 10. The teacher stops b's camera: b's tile shows the placeholder although b keeps sending;
+ * lifted, the picture is back. */
+static void test_moderate_video(void **state)
+{
+    sim_t *s = three_members(state, 0);
+    sim_run(s, 2 * SEC);
+    part_t *a = &s->parts[0], *b = &s->parts[1], *c = &s->parts[2];
+    check_colour(a, b);
+    int layouts = a->layouts;
+    tf_room_moderate(s->room, b->id, -1, 1);
+    sim_run(s, 500 * MS);
+    assert_true(layout_says(a, layouts, b->id, 1));
+    double yuv[3];
+    tile_colour(a, b->id, yuv);
+    if (fabs(yuv[1] - looks[b->who].u) + fabs(yuv[2] - looks[b->who].v) < 40)
+        fail_msg("stopped camera: tile still shows YUV %.0f/%.0f/%.0f", yuv[0], yuv[1], yuv[2]);
+    check_colour(a, c);
+    const int heard[] = {b->who, c->who, -1}, absent[] = {a->who, -1};
+    check_tones(a, heard, absent); /* the microphone is untouched */
+    tf_room_moderate(s->room, b->id, -1, 0);
+    sim_run(s, SEC);
+    check_colour(a, b);
+}
+
+/* 11. Spotlight pins the speaker layout on one member for everybody, whoever speaks; the
+ * teacher's layout choice applies when nothing is pinned; -1 is the automatic grid again. */
+static void test_spotlight_layout(void **state)
+{
+    sim_t *s = three_members(state, 0);
+    sim_run(s, 2 * SEC);
+    part_t *a = &s->parts[0], *c = &s->parts[2];
+    assert_string_equal(a->layout_kind, "grid");
+    assert_int_equal(tf_room_spotlight(s->room, 12345), -ENOENT);
+    assert_int_equal(tf_room_spotlight(s->room, c->id), 0);
+    tf_room_set_layout(s->room, TF_LAYOUT_GRID); /* the spotlight takes precedence */
+    sim_run(s, SEC);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(s->parts[i].layout_kind, "speaker");
+        assert_int_equal(s->parts[i].tiles[0].id, c->id);
+        check_colour(&s->parts[i], c);
+    }
+    const tile_t *big = tile_of(a, c->id), *small = tile_of(a, a->id);
+    assert_true(big->w > 2 * small->w);
+    assert_int_equal(tf_room_spotlight(s->room, 0), 0);
+    sim_run(s, SEC);
+    assert_string_equal(a->layout_kind, "grid");
+    tf_room_set_layout(s->room, TF_LAYOUT_SPEAKER);
+    sim_run(s, SEC);
+    assert_string_equal(a->layout_kind, "speaker");
+    tf_room_set_layout(s->room, -1);
+    sim_run(s, SEC);
+    assert_string_equal(a->layout_kind, "grid");
+    assert_int_equal(a->n_tiles, 3);
+    /* a pinned member that leaves unpins */
+    assert_int_equal(tf_room_spotlight(s->room, c->id), 0);
+    sim_run(s, 500 * MS);
+    sim_leave(s, c);
+    sim_run(s, SEC);
+    assert_string_equal(a->layout_kind, "grid");
+}
+
+/* 12. A shared screen: presentation layout with the screen as the large tile for everybody, at
+ * TF_ROOM_SCREEN_FPS; stopped, the grid and the tier's frame rate are back. */
+static void test_screen_share(void **state)
+{
+    sim_t *s = sim_create(state, 0);
+    part_t *a = sim_add(s, 0, 1, 1);
+    sim_add(s, 1, 1, 1);
+    part_t *scr = sim_add(s, 2, 0, 0); /* sends only, like the teacher's second WHIP session */
+    sim_run(s, 2 * SEC);
+    assert_string_equal(a->layout_kind, "grid");
+    uint64_t f0 = a->v_frames;
+    sim_run(s, 2 * SEC);
+    double grid_fps = (double)(a->v_frames - f0) / 2;
+    assert_int_equal(tf_room_set_screen(s->room, 999, 1), -ENOENT);
+    assert_int_equal(tf_room_set_screen(s->room, scr->id, 1), 0);
+    sim_run(s, SEC);
+    f0 = a->v_frames;
+    sim_run(s, 2 * SEC);
+    double screen_fps = (double)(a->v_frames - f0) / 2;
+    for (part_t *p = a; p != scr; p++) {
+        assert_string_equal(p->layout_kind, "presentation");
+        assert_int_equal(p->tiles[0].id, scr->id);
+        check_colour(p, scr);
+        check_colour(p, a);
+    }
+    print_message("frames/s: grid %.1f, screen shared %.1f\n", grid_fps, screen_fps);
+    assert_true(screen_fps <= TF_ROOM_SCREEN_FPS + 0.5 && screen_fps >= TF_ROOM_SCREEN_FPS - 1.5);
+    assert_true(grid_fps > screen_fps + 3);
+    assert_int_equal(tf_room_set_screen(s->room, scr->id, 0), 0);
+    sim_run(s, SEC);
+    assert_string_equal(a->layout_kind, "grid");
+    f0 = a->v_frames;
+    sim_run(s, 2 * SEC);
+    assert_true((double)(a->v_frames - f0) / 2 > screen_fps + 3);
+    assert_int_equal(a->v_errors, 0);
+}
+
+/* 13. Names are users' text: quotes, backslashes and control characters in a name leave the
+ * layout event valid JSON (checked with jansson for every event of every test). */
+static void test_name_escaping(void **state)
+{
+    sim_t *s = sim_create(state, 0);
+    part_t *rx = sim_add(s, 0, 1, 1);
+    tf_member_info_t mi;
+    memset(&mi, 0, sizeof(mi));
+    mi.id = 4000000001u;
+    snprintf(mi.name, sizeof(mi.name), "Ann \"the\" \\boss\x01\x1f</script>");
+    assert_int_equal(tf_room_join(s->room, &mi, s->now), 0);
+    sim_run(s, 500 * MS);
+    assert_true(rx->layouts > 0);
+    assert_int_equal(rx->bad_json, 0);
+    assert_int_equal(rx->n_tiles, 2);
+}
+
 int main(void)
 {
     av_log_set_level(AV_LOG_QUIET);
@@ -600,6 +750,11 @@ int main(void)
         cmocka_unit_test_teardown(test_pli, teardown),
         cmocka_unit_test_teardown(test_junk, teardown),
         cmocka_unit_test_teardown(test_full_room, teardown),
+        cmocka_unit_test_teardown(test_moderate_mute, teardown),
+        cmocka_unit_test_teardown(test_moderate_video, teardown),
+        cmocka_unit_test_teardown(test_spotlight_layout, teardown),
+        cmocka_unit_test_teardown(test_screen_share, teardown),
+        cmocka_unit_test_teardown(test_name_escaping, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

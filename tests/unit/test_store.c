@@ -162,6 +162,39 @@ static void test_password_and_pin(void **state)
     assert_int_equal(tf_store_pin_reset(f->st, "nobody@school.de", pin2), -ENOENT);
 }
 
+static void test_room_settings(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    assert_int_equal(tf_store_teacher_add(f->st, "s@school.de", "S", NOW, NULL, NULL, err,
+                                          sizeof(err)), 0);
+    tf_store_room_t r, back;
+    assert_int_equal(tf_store_room_find_teacher(f->st, "s@school.de", &r), 0);
+    r.lobby = 0;
+    r.pupils_chat = 0;
+    r.max_participants = 12;
+    snprintf(r.default_layout, sizeof(r.default_layout), "speaker");
+    assert_int_equal(tf_store_room_update_settings(f->st, &r), 0);
+    assert_int_equal(tf_store_room_find_slug(f->st, r.slug, &back), 0);
+    assert_int_equal(back.lobby, 0);
+    assert_int_equal(back.pupils_chat, 0);
+    assert_int_equal(back.pupils_unmute, 1);
+    assert_int_equal(back.max_participants, 12);
+    assert_string_equal(back.default_layout, "speaker");
+    /* The schema refuses what makes no sense, and nothing changes. */
+    snprintf(r.default_layout, sizeof(r.default_layout), "mosaic");
+    assert_int_equal(tf_store_room_update_settings(f->st, &r), -EINVAL);
+    r.max_participants = 0;
+    snprintf(r.default_layout, sizeof(r.default_layout), "grid");
+    assert_int_equal(tf_store_room_update_settings(f->st, &r), -EINVAL);
+    assert_int_equal(tf_store_room_find_slug(f->st, r.slug, &back), 0);
+    assert_string_equal(back.default_layout, "speaker");
+    assert_int_equal(back.max_participants, 12);
+    snprintf(r.slug, sizeof(r.slug), "nosuchsl");
+    r.max_participants = 5;
+    assert_int_equal(tf_store_room_update_settings(f->st, &r), -ENOENT);
+}
+
 static void test_audit_prune(void **state)
 {
     fixture_t *f = *state;
@@ -358,6 +391,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_teacher_add_find_disable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_and_pin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_room_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_10000, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_malformed, setup, teardown),

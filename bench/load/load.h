@@ -1,0 +1,190 @@
+/* load.h — tafel-load's internals shared by its files: the run (options, loop, clips, send-time
+ * tables, server figures), one simulated participant, and the HTTP/WebSocket client shell.
+ * A benchmark client on libuv, not a library: nothing here is used by the server. */
+#ifndef TF_LOAD_LOAD_H
+#define TF_LOAD_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netinet/in.h>
+#include <uv.h>
+
+#include "bench/load/clip.h"
+#include "bench/load/http_msg.h"
+#include "codec/opus.h"
+#include "codec/video.h"
+#include "server/rtc/recv_stream.h"
+#include "server/rtc/sdp.h"
+#include "server/rtc/srtp.h"
+#include "server/rtc/stun.h"
+#include "tests/unit/dtls_test_client.h" /* the browser-like DTLS client (real wall clock) */
+
+#define LG_MAX_SLOTS 1024
+#define LG_TWCC_MAX 2048  /* transport-cc arrivals kept between feedback packets */
+#define LG_NACK_HIST 1024 /* sent video packets kept for retransmission (power of two) */
+#define LG_LAT_MAX 200000 /* latency samples kept per run */
+
+typedef struct lg lg_t;
+typedef struct part part_t;
+
+/* ---- HTTP / WebSocket over libuv TCP (net.c) --------------------------------------------- */
+
+typedef struct lg_http lg_http_t;
+/* resp is NULL on a transport error; it points into the connection's buffer during the call. */
+typedef void (*lg_http_cb)(lg_http_t *h, const tf_load_http_resp_t *resp, void *arg);
+typedef void (*lg_ws_cb)(lg_http_t *h, const char *text, size_t len, void *arg);
+
+/* One request on its own connection (Connection: close). body may be NULL. The connection frees
+ * itself after cb. 0 or a negative errno (then cb never runs). */
+int lg_http_request(lg_t *lg, const char *method, const char *path, const char *ctype,
+                    const char *body, size_t body_len, lg_http_cb cb, void *arg);
+/* Opens the room WebSocket /ws?session=ID; on_text for every text message; on_close once when it
+ * ends. Returns the handle (closed with lg_ws_close) or NULL. */
+lg_http_t *lg_ws_open(lg_t *lg, const char *session, lg_ws_cb on_text, lg_http_cb on_close,
+                      void *arg);
+void lg_ws_close(lg_http_t **h);
+
+/* ---- one participant (client.c) --------------------------------------------------------- */
+
+typedef enum {
+    P_IDLE,
+    P_JOINING, /* WHIP POST sent */
+    P_ICE,     /* answer in: STUN checks */
+    P_DTLS,
+    P_CONNECTED,
+    P_LEAVING, /* DELETE sent */
+    P_DONE,
+    P_FAILED,
+} p_state_t;
+
+typedef struct p_stats {
+    uint64_t rx_bytes, rx_video_bytes, tx_bytes;
+    uint64_t frames, frames_decoded, decode_errors, late_frames;
+    uint64_t freezes, freeze_us;
+    uint64_t audio_frames, audio_concealed;
+    uint64_t nacks, plis, nacks_in, plis_in, retransmits;
+    uint64_t stamps_read, stamp_misses, stamp_wrong_tile;
+    uint64_t tier_changes;
+    uint64_t twcc_reported, twcc_missing, twcc_late; /* statuses sent, of them not received;
+                                                      * arrivals older than what was reported */
+} p_stats_t;
+
+struct part {
+    lg_t *lg;
+    int idx, room, slot, in_room; /* slot: the stamp's sender id; in_room: 0..N-1 */
+    bool relayed, decode;         /* through tafel-relay; fully decodes what it receives */
+    p_state_t state;
+    char fail[128];
+    uint64_t t_join, t_ice, t_connected, t_first_frame; /* t_ice: first datagram sent */
+    char location[256], session[64];
+    /* transport */
+    int fd; /* our UDP socket (SO_TIMESTAMPNS: arrival times are the kernel's, not our loop's) */
+    uv_poll_t poll;
+    bool poll_open;
+    struct sockaddr_in to;
+    char ufrag[9], pwd[25];
+    tf_stun_key_t *srv_key;
+    char srv_ufrag[TF_SDP_ICE_LEN];
+    uint8_t tid[8]
+               [TF_STUN_TID_LEN]; /* the last checks' transaction ids (answers lag on slow links) */
+    uint32_t tid_seq;
+    bool ice_ok;
+    uint64_t next_check;
+    dtls_test_client_t dtls;
+    bool dtls_init;
+    tf_srtp_t *srtp;
+    /* what we send */
+    const tf_clip_t *clip;
+    uint32_t a_ssrc, v_ssrc, rtcp_ssrc;
+    uint16_t a_seq, v_seq, twcc_up;
+    uint32_t a_ts0, v_ts0;
+    int vframe, aframe;
+    uint64_t next_v, next_a, media_t0;
+    uint8_t ext_twcc, ext_level; /* answered extension ids (0: none) */
+    uint16_t hist_seq[LG_NACK_HIST];
+    int32_t hist_pkt[LG_NACK_HIST];
+    uint32_t hist_ts[LG_NACK_HIST];
+    bool restart_clip; /* a PLI came: the next frame is the clip's IDR */
+    /* what we receive */
+    uint32_t srv_a_ssrc, srv_v_ssrc, srv_v_rtx_ssrc;
+    int srv_a_pt, srv_v_pt, srv_v_rtx_pt;
+    tf_recv_stream_t *rv, *ra;
+    tf_vdec_t *vdec;
+    tf_opus_dec_t *adec;
+    uint16_t twcc_seq[LG_TWCC_MAX];
+    uint64_t twcc_at[LG_TWCC_MAX];
+    int n_twcc;
+    uint8_t twcc_fb_count;
+    uint16_t twcc_next; /* the first seq the next feedback may report */
+    bool twcc_started;
+    uint64_t next_twcc, next_rtcp;
+    int64_t delay_min_us; /* smallest arrival - media time seen: the late-frame reference */
+    bool delay_known;
+    uint64_t last_frame_at, last_decoded_at;
+    bool frozen;
+    /* room events */
+    lg_http_t *ws;
+    uint32_t member;
+    char tier[12];
+    int estimate_kbps; /* from the newest tier event, -1 before one */
+    char tier_reason[32];
+    int canvas_w, canvas_h, n_tiles;
+    uint32_t tile_id[TF_LOAD_MAX_TILES];
+    tf_rect_t tile[TF_LOAD_MAX_TILES];
+    uint32_t tile_last[TF_LOAD_MAX_TILES]; /* last stamp (slot << 8 | frame) + 1 per tile */
+    double tone_prev[64];                  /* per in_room sender: last frame's tone amplitude */
+    int tone_quiet[64];
+    uint64_t tier_at[16];
+    int tier_rank[16], n_tier;
+    /* per second, for plots and the weak-link figures */
+    uint64_t sec_bytes;
+    uint64_t freeze_from[16], freeze_to[16]; /* the first freezes, for outage recovery */
+    int n_freeze_log;
+    p_stats_t st;
+};
+
+int part_join(part_t *p);   /* starts WHIP; 0 or a negative errno */
+void part_leave(part_t *p); /* DELETE, then done */
+void part_tick(part_t *p, uint64_t now);
+void part_free(part_t *p);
+
+/* ---- the run (load_main.c) --------------------------------------------------------------- */
+
+typedef struct lg_slot_times {
+    uint64_t vsent[TF_CLIP_V_FRAMES]; /* when frame k was last sent (µs, uv_hrtime based) */
+    uint64_t aonset[TF_CLIP_A_FRAMES / TF_CLIP_BURST_EVERY];
+    uint32_t member; /* its member id, once welcomed (0: unknown) */
+    int part;        /* index into lg->parts */
+} lg_slot_times_t;
+
+typedef struct lg_lat {
+    float *v;
+    size_t n, cap;
+} lg_lat_t;
+
+struct lg {
+    uv_loop_t *loop;
+    struct sockaddr_in http, media, relay;
+    bool use_relay;
+    int relay_who; /* participants per room through the relay (from the first) */
+    const char *cache_dir;
+    int decode_every; /* 1: every receiver decodes; k: every k-th */
+    tf_clip_t *clips[LG_MAX_SLOTS];
+    lg_slot_times_t slots[LG_MAX_SLOTS];
+    part_t *parts;
+    int n_parts, cap_parts, participants; /* participants per room */
+    char room_prefix[32];
+    uint64_t t0;
+    lg_lat_t video_lat, audio_lat;
+    uint64_t join_failures;
+    int verbose;
+    int64_t realtime_minus_mono_us; /* measured once at start */
+};
+
+uint64_t lg_now(void); /* µs, monotonic */
+/* A kernel receive timestamp (CLOCK_REALTIME) on lg_now()'s clock. */
+uint64_t lg_from_realtime(const lg_t *lg, const struct timespec *ts);
+void lg_lat_add(lg_lat_t *l, double ms);
+
+#endif

@@ -1,0 +1,42 @@
+// support.js — the helpdesk's support view (GET /api/support/rooms/ROOM every 2 s): per
+// participant role, connection, tier, bitrates (from the byte counters), loss and round-trip
+// time; never names. Needs a login whose e-mail is in the server's support-emails.
+'use strict';
+(function () {
+  const A = window.tafelAccounts, $ = (id) => document.getElementById(id);
+  const de = (navigator.language || 'de').toLowerCase().startsWith('en') ? null : true;
+  let timer = null, last = null, lastAt = 0, data = null;
+
+  async function poll(room) {
+    const r = await A.api('GET', '/api/support/rooms/' + encodeURIComponent(room));
+    if (r.status === 401) { location.assign('/login.html'); return; }
+    if (r.status !== 200) { $('status').textContent = A.text('failed') + (r.body.detail || r.status); return; }
+    const now = performance.now(), dt = (now - lastAt) / 1000, rows = $('rows');
+    rows.textContent = '';
+    data = r.body.participants;
+    for (const p of data) {
+      const prev = last && last.find((x) => x.n === p.n);
+      const rate = (k) => (prev && dt > 0 ? Math.max(0, Math.round(8 * (p[k] - prev[k]) / dt / 1000)) : '–');
+      const cells = [p.n, p.role === 'teacher' ? (de ? 'Lehrkraft' : 'teacher') : (de ? 'Schüler/in' : 'pupil'),
+        p.connected ? '✓' : '✗', p.tier || '–', rate('bytes_out'), rate('bytes_in'),
+        (p.loss_percent || 0).toFixed(1) + ' %', p.rtt_ms >= 0 ? p.rtt_ms + ' ms' : '–'];
+      const tr = document.createElement('tr');
+      for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.appendChild(td); }
+      rows.appendChild(tr);
+    }
+    last = data;
+    lastAt = now;
+    $('table').hidden = false;
+    $('status').textContent = data.length ? '' : (de ? 'Niemand im Raum.' : 'Nobody in the room.');
+  }
+
+  $('support-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearInterval(timer);
+    last = null;
+    const room = $('room').value.trim();
+    poll(room);
+    timer = setInterval(() => poll(room), 2000);
+  });
+  window.tafelSupport = { rows: () => data };
+})();

@@ -1,0 +1,185 @@
+// accounts.test.js — school accounts end to end in headless Chromium, against a server with
+// auth on: a teacher (local account made with `tafel admin add-teacher`) logs in, sets a new
+// PIN and opens the personal room; a pupil opens the room link, joins with name + PIN, waits in
+// the lobby, is let in from the teacher's queue, and is muted by the teacher — the pupil's tone
+// then disappears from the teacher's audio. A wrong PIN is refused and repeated guesses are
+// locked out. The helpdesk's support view shows the live room without names. Screenshots for
+// docs/lehrkraefte.md go to the e2e work dir.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const { launch, waitFor } = require('./browser');
+const { startAuthServer, Client } = require('./accounts-server');
+
+const DIR = process.env.TAFEL_MEDIA_DIR;
+const SHOTS = DIR;
+
+// In the page: the level (dB) of each frequency in the received sound, over ~1.5 s (as in
+// room.test.js).
+async function toneLevels(freqs) {
+  const v = window.tafelRoom.video();
+  await v.play().catch(() => {});
+  const ctx = new AudioContext();
+  await ctx.resume();
+  const src = ctx.createMediaStreamSource(v.srcObject);
+  const an = ctx.createAnalyser();
+  an.fftSize = 16384;
+  an.smoothingTimeConstant = 0.8;
+  src.connect(an);
+  const bins = new Float32Array(an.frequencyBinCount);
+  const acc = freqs.map(() => -200);
+  for (let k = 0; k < 15; k++) {
+    await new Promise((r) => setTimeout(r, 100));
+    an.getFloatFrequencyData(bins);
+    freqs.forEach((f, i) => {
+      const b = Math.round(f / (ctx.sampleRate / an.fftSize));
+      acc[i] = Math.max(acc[i], bins[b - 1], bins[b], bins[b + 1]);
+    });
+  }
+  await ctx.close();
+  return acc;
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
+
+test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs are locked out',
+  { timeout: 150000 }, async () => {
+    const teacher = { email: 'frau.lehmann@schule.example', name: 'Frau Lehmann', password: 'tafel-kreide-42' };
+    const helpdesk = { email: 'it-support@schule.example', name: 'IT Support', password: 'hilfe-2024-x' };
+    const srv = await startAuthServer({ dir: path.join(DIR, 'accounts'), httpPort: 18463,
+      mediaPort: 18464, teachers: [teacher, helpdesk], extraArgs: ['--support-emails', helpdesk.email] });
+    const browsers = [];
+    try {
+      const tb = await launch({ video: path.join(DIR, 'red.y4m'), audio: path.join(DIR, 'red.wav') });
+      const pb = await launch({ video: path.join(DIR, 'lime.y4m'), audio: path.join(DIR, 'lime.wav') });
+      browsers.push(tb, pb);
+      const tp = await tb.newPage({ viewport: { width: 1024, height: 700 }, locale: 'de-DE' });
+      const pp = await pb.newPage({ viewport: { width: 1024, height: 700 }, locale: 'de-DE' });
+      for (const [n, p] of [['teacher', tp], ['pupil', pp]]) p.on('pageerror', (e) => console.log(n, 'page error:', e.message));
+
+      // The teacher logs in (a wrong password first) and lands on the home page.
+      await tp.goto(srv.url + '/login.html');
+      await tp.fill('#email', teacher.email);
+      await tp.fill('#password', 'falsch');
+      await tp.click('button[type=submit]');
+      await tp.waitForFunction(() => document.getElementById('status').textContent.length > 0);
+      assert.match(await tp.textContent('#status'), /falsch|wrong/);
+      await tp.fill('#password', teacher.password);
+      await shot(tp, 'login.png');
+      await tp.click('button[type=submit]');
+      await tp.waitForURL(/\/home\.html$/);
+      await tp.waitForSelector('#home:not([hidden])');
+      assert.strictEqual(await tp.textContent('#link'), srv.url + '/r/' + teacher.slug);
+      await tp.click('#pin-reset');
+      await tp.waitForFunction(() => /\d{6}/.test(document.getElementById('pin').textContent));
+      const pin = await tp.getAttribute('#pin', 'data-pin');
+      assert.match(pin, /^\d{6}$/);
+      assert.notStrictEqual(pin, teacher.pin, 'a new PIN');
+      await shot(tp, 'home.png');
+
+      // The teacher opens the room (a teacher join token comes from the session).
+      await tp.click('#open');
+      await tp.waitForURL(/\/room\.html\?room=/);
+      await tp.evaluate(([r, n]) => window.tafelRoom.join(r, n), [teacher.slug, teacher.name]);
+
+      // The pupil follows the room link, enters name and PIN, and waits in the lobby.
+      await pp.goto(srv.url + '/r/' + teacher.slug);
+      await pp.waitForURL(/\/join\.html\?room=/);
+      await pp.fill('#name', 'Ben');
+      await pp.fill('#pin', pin);
+      await shot(pp, 'pupil-join.png');
+      await pp.click('#join');
+      await pp.waitForFunction(() => window.tafelJoin.state() === 'waiting');
+      await shot(pp, 'lobby.png');
+
+      // The teacher sees Ben in the queue and lets him in.
+      await waitFor(async () => {
+        const w = await tp.evaluate(() => window.tafelLobby.waiting());
+        return { ok: w.length === 1 && w[0].name === 'Ben', w };
+      }, 10000, 'Ben in the teacher\'s lobby queue');
+      await tp.waitForSelector('#lobby-panel button[data-action=admit]');
+      await shot(tp, 'teacher-queue.png');
+      await tp.click('#lobby-panel button[data-action=admit]');
+      await pp.waitForURL(/\/room\.html\?room=/, { timeout: 10000 });
+      await pp.evaluate(([r]) => window.tafelRoom.join(r, 'Ben'), [teacher.slug]);
+
+      for (const [who, page] of [['teacher', tp], ['Ben', pp]]) {
+        await waitFor(async () => {
+          const st = await page.evaluate(async () => ({
+            s: await window.tafelRoom.stats(), l: window.tafelRoom.layout() }));
+          return { ok: st.s && st.s.video && st.s.video.framesDecoded > 30 && st.l && st.l.tiles.length === 2, st };
+        }, 40000, who + ' decoding a 2-tile mix');
+      }
+      const people = await tp.evaluate(() => window.tafelLobby.participants());
+      const ben = people.find((p) => p.name === 'Ben' && p.role === 'pupil');
+      assert.ok(ben, 'the teacher\'s participant list has Ben: ' + JSON.stringify(people));
+      assert.ok(people.find((p) => p.name === teacher.name && p.role === 'teacher'));
+
+      // Ben's tone (660 Hz) reaches the teacher; after the mute it is gone.
+      const before = await tp.evaluate(toneLevels, [660, 440]);
+      console.log(`  teacher hears Ben's 660 Hz at ${before[0].toFixed(1)} dB (own 440 Hz ${before[1].toFixed(1)} dB)`);
+      assert.ok(before[0] > -70, 'the teacher hears Ben before the mute');
+      assert.strictEqual(await tp.evaluate((s) => window.tafelLobby.moderate('mute', s), ben.session), 200);
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await tp.evaluate(toneLevels, [660, 440]);
+      console.log(`  after the mute: 660 Hz at ${after[0].toFixed(1)} dB`);
+      assert.ok(before[0] - after[0] > 20, `Ben's tone is gone: ${before[0]} -> ${after[0]} dB`);
+      // A pupil cannot do the same to the teacher: the REST call refuses him.
+      const byPupil = await pp.evaluate(async (room) => (await fetch('/api/rooms/' + room + '/moderate',
+        { method: 'POST', body: new URLSearchParams({ action: 'mute_all' }) })).status, teacher.slug);
+      assert.strictEqual(byPupil, 401);
+      await shot(tp, 'teacher-room.png');
+
+      // The helpdesk sees the room's technical state — and no names. The teacher may not.
+      const support = new Client(srv.url);
+      assert.strictEqual((await support.req('GET', '/api/support/rooms/' + teacher.slug)).status, 401);
+      assert.strictEqual((await support.login(helpdesk.email, helpdesk.password)).status, 200);
+      const sv = await support.req('GET', '/api/support/rooms/' + teacher.slug);
+      assert.strictEqual(sv.status, 200, sv.text);
+      console.log('  support view: ' + sv.text.trim());
+      assert.strictEqual(sv.json.participants.length, 2);
+      for (const p of sv.json.participants) {
+        assert.strictEqual(p.connected, true);
+        assert.ok(typeof p.tier === 'string' && Number.isInteger(p.rtt_ms) && p.bytes_in > 0 && p.loss_percent >= 0, JSON.stringify(p));
+      }
+      assert.deepStrictEqual(sv.json.participants.map((p) => p.role).sort(), ['pupil', 'teacher']);
+      assert.ok(!/Ben|Lehmann|session/.test(sv.text), 'no names, no session ids');
+      const asTeacher = await tp.evaluate(async (r) => (await fetch('/api/support/rooms/' + r)).status, teacher.slug);
+      assert.strictEqual(asTeacher, 403);
+      const sp = await pb.newPage({ viewport: { width: 1024, height: 500 }, locale: 'de-DE' });
+      await sp.goto(srv.url + '/login.html');
+      await sp.fill('#email', helpdesk.email);
+      await sp.fill('#password', helpdesk.password);
+      await sp.click('button[type=submit]');
+      await sp.waitForURL(/\/home\.html$/);
+      await sp.goto(srv.url + '/support.html');
+      await sp.fill('#room', teacher.slug);
+      await sp.click('button[type=submit]');
+      await sp.waitForFunction(() => document.querySelectorAll('#rows tr').length === 2 &&
+        /\d/.test(document.querySelector('#rows tr td:nth-child(5)').textContent), null, { timeout: 10000 });
+      await shot(sp, 'support.png');
+      await sp.close();
+
+      // A wrong PIN is refused; repeated guesses lock this address out (even the right PIN).
+      const wp = await pb.newPage({ locale: 'de-DE' });
+      await wp.goto(srv.url + '/join.html?room=' + teacher.slug);
+      const said = [];
+      for (let i = 0; i < 6; i++) {
+        await wp.fill('#name', 'Rater');
+        await wp.fill('#pin', i === 5 ? pin : String(100000 + i));
+        await wp.evaluate(() => { document.getElementById('status').textContent = ''; });
+        await wp.click('#join');
+        await wp.waitForFunction(() => document.getElementById('status').textContent.length > 0);
+        said.push(await wp.textContent('#status'));
+      }
+      console.log('  join page said: ' + said.map((s) => JSON.stringify(s)).join(', '));
+      for (let i = 0; i < 5; i++) assert.match(said[i], /PIN stimmt nicht|PIN is not right/);
+      assert.match(said[5], /Zu viele Versuche|Too many attempts/);
+      await shot(wp, 'pin-locked.png');
+      for (const page of [pp, tp]) await page.evaluate(() => window.tafelRoom.leave());
+    } finally {
+      for (const b of browsers) await b.close();
+      assert.strictEqual(await srv.stop(), 0, 'the auth server exits cleanly');
+    }
+  });
