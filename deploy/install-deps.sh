@@ -14,6 +14,7 @@ PKGS=(
   ffmpeg valgrind time
   gnuplot-nox
   chromium iproute2 util-linux curl
+  fonts-noto-color-emoji
 )
 # The browser tests drive Chromium with npm's playwright-core; Node.js comes from Debian when
 # the machine has none of its own.

@@ -15,6 +15,10 @@ typedef struct tf_api tf_api_t;
 int tf_api_create(tf_api_t **api, tf_server_t *srv);
 void tf_api_destroy(tf_api_t **api);
 
+/* For /readyz: 0 when the account store answers a query (a read of its schema version on the
+ * loop thread's connection), -EIO when it does not, -ENOENT when there is no store (auth off). */
+int tf_api_store_check(tf_api_t *api);
+
 /* Routes /api/login, /api/logout, /api/me, /api/rooms/..., /r/SLUG. 1 when handled. */
 int tf_api_handle(tf_server_t *srv, const tf_http_request_t *req, tf_http_reply_t *out);
 

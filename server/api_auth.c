@@ -74,6 +74,32 @@ static int server_random(uint8_t *buf, size_t len)
     return tf_server_random(buf, len);
 }
 
+/* Moderation audit events older than audit-retention-days go, at start and then once a day,
+ * on the loop thread that owns api->store. With 0 none are kept: api_rooms.c writes none and
+ * this deletes whatever an earlier run with a longer retention left. */
+static void audit_prune(tf_api_t *api)
+{
+    long n = tf_store_audit_prune(api->store, tf__api_now(), api->srv->cfg.audit_retention_days);
+    if (n < 0)
+        tf_log(TF_LOG_WARN, "audit: pruning events older than %d days failed",
+               api->srv->cfg.audit_retention_days);
+    else if (n > 0)
+        tf_log(TF_LOG_INFO, "audit: %ld events older than %d days deleted", n,
+               api->srv->cfg.audit_retention_days);
+}
+
+static void on_audit_timer(uv_timer_t *t)
+{
+    audit_prune(t->data);
+}
+
+int tf_api_store_check(tf_api_t *api)
+{
+    if (!api || !api->store)
+        return -ENOENT;
+    return tf_store_schema_version(api->store) > 0 ? 0 : -EIO;
+}
+
 int tf_api_create(tf_api_t **out, tf_server_t *srv)
 {
     *out = NULL;
@@ -117,6 +143,13 @@ int tf_api_create(tf_api_t **out, tf_server_t *srv)
                api->db_path);
         if ((rc = tf__api_oidc_start(api)) < 0)
             goto err;
+        audit_prune(api);
+        /* Unreferenced: the timer alone does not keep the loop (and the server) running. */
+        uv_timer_init(srv->loop, &api->audit_timer);
+        api->audit_timer.data = api;
+        api->audit_timer_on = 1;
+        uv_timer_start(&api->audit_timer, on_audit_timer, 86400 * 1000ull, 86400 * 1000ull);
+        uv_unref((uv_handle_t *)&api->audit_timer);
     }
     *out = api;
     return 0;
@@ -131,6 +164,11 @@ void tf_api_destroy(tf_api_t **ap)
     if (!api)
         return;
     *ap = NULL;
+    if (api->audit_timer_on) {
+        /* The handle lives in api: finish closing it before api is freed. */
+        uv_close((uv_handle_t *)&api->audit_timer, NULL);
+        uv_run(api->srv->loop, UV_RUN_NOWAIT);
+    }
     tf_store_close(&api->store);
     tf_websession_table_destroy(&api->sessions);
     tf_ratelimit_destroy(&api->pin_addr);

@@ -40,6 +40,8 @@ struct tf_api {
     tf_lobby_t *oidc_states; /* state -> nonce of login attempts, single use (10 min) */
     tf_api_participant_t *people;
     int n_people, cap_people;
+    uv_timer_t audit_timer; /* daily audit pruning (audit-retention-days); with auth only */
+    int audit_timer_on;
 };
 
 int64_t tf__api_now(void);

@@ -27,6 +27,9 @@ static void usage(FILE *to)
                 "  disable EMAIL            disable a teacher (the room stays)\n"
                 "  enable EMAIL             enable a disabled teacher again\n"
                 "  reset-pin EMAIL          give the teacher's room a new PIN and print it\n"
+                "  delete-teacher EMAIL --yes\n"
+                "                           erase a teacher: their account, room, settings and\n"
+                "                           the room's audit events (cannot be undone)\n"
                 "  list-rooms               one line per room: slug, teacher, state\n"
                 "  prune-audit [DAYS]       delete audit events older than DAYS (default %d)\n",
             TF_STORE_AUDIT_RETENTION_DAYS);
@@ -172,6 +175,51 @@ static int reset_pin(tf_store_t *st, const char *email)
     return 0;
 }
 
+static int delete_teacher(tf_store_t *st, int argc, char **argv)
+{
+    const char *email = NULL;
+    int yes = 0, bad = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--yes"))
+            yes = 1;
+        else if (!email && argv[i][0] != '-')
+            email = argv[i];
+        else
+            bad = 1;
+    }
+    if (!email || bad) {
+        fprintf(stderr, "usage: tafel admin delete-teacher EMAIL --yes\n");
+        return 2;
+    }
+    tf_store_teacher_t t;
+    tf_store_room_t r;
+    int rc = tf_store_teacher_find(st, email, &t);
+    if (rc < 0) {
+        fprintf(stderr, "tafel admin: %s: %s\n", email,
+                rc == -ENOENT ? "no such teacher" : strerror(-rc));
+        return 1;
+    }
+    if (!yes) {
+        int has_room = tf_store_room_find_teacher(st, t.email, &r) == 0;
+        fprintf(stderr,
+                "tafel admin: this erases %s, their room %s with its settings and its audit\n"
+                "events, for good. Run again with --yes to do it.\n",
+                t.email, has_room ? r.slug : "(none)");
+        return 2;
+    }
+    tf_store_teacher_delete_t d;
+    rc = tf_store_teacher_delete(st, t.email, &d);
+    if (rc < 0) {
+        fprintf(stderr, "tafel admin: %s: %s, nothing deleted\n", email,
+                rc == -ENOENT ? "no such teacher" : strerror(-rc));
+        return 1;
+    }
+    /* The record of the erasure names neither the teacher nor the room. */
+    tf_store_audit_add(st, (int64_t)time(NULL), 0, ACTOR, "delete-teacher", "");
+    printf("%s deleted: room %s, %ld audit events\n", d.email, d.slug, d.audit_deleted);
+    return 0;
+}
+
 static int print_room(void *ud, const tf_store_room_t *r)
 {
     (void)ud;
@@ -207,6 +255,7 @@ int tf_cmd_admin(int argc, char **argv)
                   (!strcmp(action, "add-teacher") && nargs >= 2) ||
                   ((!strcmp(action, "disable") || !strcmp(action, "enable") ||
                     !strcmp(action, "reset-pin")) && nargs == 1) ||
+                  (!strcmp(action, "delete-teacher") && nargs >= 1) ||
                   (!strcmp(action, "list-rooms") && nargs == 0) ||
                   (!strcmp(action, "prune-audit") && nargs <= 1);
     if (!ok_args) {
@@ -237,6 +286,8 @@ int tf_cmd_admin(int argc, char **argv)
         rc = set_disabled(st, args[0], !strcmp(action, "disable"));
     } else if (!strcmp(action, "reset-pin")) {
         rc = reset_pin(st, args[0]);
+    } else if (!strcmp(action, "delete-teacher")) {
+        rc = delete_teacher(st, nargs, args);
     } else if (!strcmp(action, "list-rooms")) {
         int r = tf_store_rooms_list(st, print_room, NULL);
         rc = r < 0 ? 1 : 0;

@@ -56,6 +56,8 @@ static const opt_t opts[] = {
     STR("oidc-authorize-url", oidc_authorize_url, "the provider's authorization endpoint"),
     BOOL("log-personal-data", log_personal_data, "log full IPs and names (default off)"),
     STR("support-emails", support_emails, "accounts that may open the support view (comma list)"),
+    INT("audit-retention-days", audit_retention_days, 0, 3650,
+        "days moderation audit events are kept (default 30; 0: none kept)"),
     BOOL("bench-per-member-encoders", bench_per_member_encoders,
          "benchmarks only: one video encoder per receiver (default off)"),
 };
@@ -77,6 +79,7 @@ void tf_config_defaults(tf_config_t *c)
     snprintf(c->ldap_mail_attr, sizeof(c->ldap_mail_attr), "mail");
     snprintf(c->ldap_name_attr, sizeof(c->ldap_name_attr), "cn");
     c->ldap_timeout_ms = 5000;
+    c->audit_retention_days = 30; /* TF_STORE_AUDIT_RETENTION_DAYS */
 }
 
 static int parse_bool(const char *v, int *out)

@@ -43,6 +43,8 @@ typedef struct tf_config {
     char oidc_authorize_url[512];        /* the provider's authorization endpoint */
     int log_personal_data;               /* 1: logs may carry full IPs and names; default 0 */
     char support_emails[1024];           /* accounts with the support view, comma-separated */
+    int audit_retention_days;            /* moderation audit events kept this long, default 30;
+                                          * 0: none are written, old ones deleted at start */
     int bench_per_member_encoders;       /* 1: one video encoder per receiver (the classic MCU),
                                           * for tafel-load comparisons only; default 0 */
 } tf_config_t;

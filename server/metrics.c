@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/api.h"
 #include "server/queue.h"
 #include "server/room.h"
 #include "server/server.h"
@@ -325,7 +326,7 @@ static char *render(tf_server_t *srv, size_t *len)
 }
 
 /* Ready: the media socket is bound and receiving, every worker thread runs, the account store
- * is open (when authentication is on), and the server is not shutting down. */
+ * answers a query (when authentication is on), and the server is not shutting down. */
 static int readyz(tf_server_t *srv, tf_http_reply_t *out)
 {
     struct sockaddr_storage ss;
@@ -338,7 +339,8 @@ static int readyz(tf_server_t *srv, tf_http_reply_t *out)
         alive += worker_alive(&srv->workers[i], &cid);
     }
     int workers_ok = srv->n_workers > 0 && alive == srv->n_workers;
-    int store_ok = !srv->cfg.auth || srv->api != NULL;
+    int store_rc = srv->cfg.auth ? tf_api_store_check(srv->api) : 0;
+    int store_ok = store_rc == 0;
     int ready = udp && workers_ok && store_ok && !srv->stopping;
     out->status = ready ? 200 : 503;
     out->content_type = "application/json";
@@ -352,9 +354,10 @@ static int readyz(tf_server_t *srv, tf_http_reply_t *out)
                          "{\"ready\": %s, \"udp\": %s, \"workers\": %d, \"workers_running\": %d, "
                          "\"store\": \"%s\", \"stopping\": %s}\n",
                          ready ? "true" : "false", udp ? "true" : "false", srv->n_workers, alive,
-                         !srv->cfg.auth ? "off"
-                         : store_ok     ? "open"
-                                        : "closed",
+                         !srv->cfg.auth        ? "off"
+                         : store_ok            ? "open"
+                         : store_rc == -ENOENT ? "closed"
+                                               : "failing",
                          srv->stopping ? "true" : "false");
     return 1;
 }

@@ -17,10 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct tf_store {
-    sqlite3 *db;
-    uint32_t pw_t_cost, pw_m_cost_kib;
-};
+#include "server/store_internal.h"
 
 /* Migration n (1-based) is migrations[n - 1]. Append only: never edit an applied migration. */
 static const char *const migrations[] = {
@@ -141,14 +138,19 @@ int tf_store_open(tf_store_t **out, const char *path, char *err, size_t errlen)
 {
     *out = NULL;
     /* Create the file ourselves so it is private from the start: it holds password hashes.
-     * SQLite gives its -wal and -shm files the same permissions. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+     * SQLite gives its -wal and -shm files the same permissions. Only when it is new: closing
+     * any descriptor of a file drops every POSIX lock this process holds on it, including the
+     * locks of another connection here (the server opens one per login job), and a connection
+     * that lost them lets a `tafel admin` elsewhere believe it is the last one and reset the
+     * WAL under it: that connection then reads stale data. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
         int e = errno;
         set_err(err, errlen, "%s: %s", path, strerror(e));
         return -e;
     }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     tf_store_t *st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;

@@ -65,6 +65,17 @@ int tf_store_teacher_find(tf_store_t *st, const char *email, tf_store_teacher_t 
 /* disabled: 1 disables (the room stays, with teacher_disabled set), 0 enables again. */
 int tf_store_teacher_set_disabled(tf_store_t *st, const char *email, int disabled);
 
+/* Erases a teacher: their record, their room with its settings, PIN and slug, and the room's
+ * audit events, in one transaction (store_erase.c). Sessions a running server still holds for
+ * the teacher stop working at their next request (the teacher is looked up each time).
+ * out (may be NULL) says what went. 0, -ENOENT (no such teacher), -EIO. */
+typedef struct tf_store_teacher_delete {
+    char email[256];
+    char slug[TF_STORE_SLUG_LEN + 1]; /* the room's former link */
+    long audit_deleted;
+} tf_store_teacher_delete_t;
+int tf_store_teacher_delete(tf_store_t *st, const char *email, tf_store_teacher_delete_t *out);
+
 /* Local accounts. An empty password is refused. verify: 0, or -EACCES for a wrong password, an
  * unknown or disabled teacher, or a teacher without a local password. */
 int tf_store_password_set(tf_store_t *st, const char *email, const char *password, char *err,

@@ -24,6 +24,10 @@
     'support-intro': 'For support: each participant\'s connection, without names. Ask the teacher for the room link.',
     'support-show': 'Show', 'support-role': 'Role', 'support-conn': 'Connected', 'support-tier': 'Tier',
     'support-loss': 'Loss',
+    'code-title': 'Self-test result code', 'code-label': 'Code the caller reads out (XXXXX-XXXXX)',
+    'code-decode': 'Decode', 'code-browser': 'Browser', 'code-codecs': 'Can receive',
+    'code-back': 'Came back', 'code-rtt': 'Round-trip time', 'code-loss': 'Packet loss',
+    'code-rate': 'Received bitrate', 'code-time': 'Tested at',
   };
   const de = {
     'login-title': 'Anmeldung für Lehrkräfte', 'email': 'Dienstliche E-Mail', 'password': 'Passwort',

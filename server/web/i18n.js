@@ -10,7 +10,7 @@
     'local': 'Your camera', 'remote': 'Back from the server',
     'start': 'Start test', 'stop': 'Stop',
     'rtt': 'Round-trip time', 'loss': 'Packet loss', 'video': 'Video', 'audio': 'Audio',
-    'code': 'Result code',
+    'code': 'Result code', 'rate': 'Received bitrate',
     'connecting': 'Connecting…', 'connected': 'Connected: you should see and hear yourself.',
     'failed': 'The connection failed: ', 'stopped': 'Test ended.',
     'no-media': 'Camera or microphone not available: ',

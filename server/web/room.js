@@ -81,6 +81,8 @@
       else if (msg.type === 'active-speaker') { speaker = msg.id; showLayout(); }
       else if (msg.type === 'tier') { tier = msg; $('audio-only').hidden = !msg.audio_only; }
       else if (msg.type === 'uplink') applyUplink(msg);
+      // The lobby queue changed (teachers only): the panel refreshes now, not at its next poll.
+      else if (msg.type === 'lobby' && window.tafelLobby) window.tafelLobby.refresh();
     };
     ws.onclose = () => {
       if (whip) setTimeout(() => { if (whip) connectEvents(session); }, 1000);
@@ -363,8 +365,9 @@
     const track = local && local.getTracks().find((tr) => tr.kind === kind);
     if (!track) return;
     track.enabled = !track.enabled;
+    const may = kind === 'audio' ? moderated.may_unmute : moderated.may_start_video;
     if (track.enabled && ((kind === 'audio' && moderated.audio_off) || (kind === 'video' && moderated.video_off)) &&
-        role !== 'teacher' && moderated.may_unmute === false) {
+        role !== 'teacher' && may === false) {
       track.enabled = false; // the teacher has to allow it; the server would refuse anyway
       notify(window.t(kind === 'audio' ? 'muted-by-teacher' : 'camera-stopped-by-teacher'));
       return;

@@ -1,9 +1,9 @@
 // selftest.js — the "test my camera, microphone and connection" page: joins an echo room,
-// shows what comes back and the connection's figures. window.tafelSelftest is what the
-// browser tests drive.
+// shows what comes back and the connection's figures, and the result code (resultcode.js) a
+// pupil reads to the helpdesk. window.tafelSelftest is what the browser tests drive.
 'use strict';
 (function () {
-  const $ = (id) => document.getElementById(id);
+  const $ = (id) => document.getElementById(id), R = window.TafelResultCode;
   let whip = null, timer = null, localStream = null;
 
   async function collect(pc) {
@@ -35,26 +35,48 @@
     return out;
   }
 
-  function resultCode(st) {
+  // What the browser can receive (for the result code): H.264 and VP8 in its capabilities.
+  function canReceive() {
+    const caps = window.RTCRtpReceiver && RTCRtpReceiver.getCapabilities &&
+      RTCRtpReceiver.getCapabilities('video');
+    const mimes = caps ? caps.codecs.map((c) => c.mimeType.toLowerCase()) : [];
+    return { h264: mimes.includes('video/h264'), vp8: mimes.includes('video/vp8') };
+  }
+
+  // The measurements of one refresh, as resultcode.js takes them. kbps: everything received
+  // (video + audio) since the previous refresh.
+  let prevBytes = null, prevAt = 0, last = null;
+  function measure(st) {
     const lost = (st.video ? st.video.packetsLost : 0) + (st.audio ? st.audio.packetsLost : 0);
     const recv = (st.video ? st.video.packetsReceived : 0) + (st.audio ? st.audio.packetsReceived : 0);
-    const permille = recv ? Math.min(999, Math.round(1000 * lost / (lost + recv))) : 999;
-    const rtt = Math.min(9999, st.rttMs === null ? 9999 : st.rttMs);
-    const ok = (st.video && st.video.framesDecoded > 0 ? 1 : 0) + (st.audio && st.audio.packetsReceived > 0 ? 2 : 0);
-    return 'T' + ok + '-' + rtt.toString(36).toUpperCase() + '-' + permille.toString(36).toUpperCase();
+    const bytes = (st.video ? st.video.bytesReceived : 0) + (st.audio ? st.audio.bytesReceived : 0);
+    const now = performance.now();
+    const kbps = prevBytes !== null && now > prevAt ? 8 * (bytes - prevBytes) / (now - prevAt) : null;
+    prevBytes = bytes;
+    prevAt = now;
+    return Object.assign({
+      browser: R.browserOf(navigator.userAgent),
+      video: !!(st.video && st.video.framesDecoded > 0),
+      audio: !!(st.audio && st.audio.packetsReceived > 0),
+      rttMs: st.rttMs, lossPercent: recv ? 100 * Math.max(0, lost) / (Math.max(0, lost) + recv) : null,
+      kbps, timeMs: Date.now(),
+    }, canReceive());
   }
 
   async function refresh() {
     if (!whip || !whip.pc) return;
     const st = await collect(whip.pc);
-    $('s-rtt').textContent = st.rttMs === null ? '–' : st.rttMs + ' ms';
-    const lost = (st.video ? st.video.packetsLost : 0) + (st.audio ? st.audio.packetsLost : 0);
-    const recv = (st.video ? st.video.packetsReceived : 0) + (st.audio ? st.audio.packetsReceived : 0);
-    $('s-loss').textContent = recv ? (100 * lost / (lost + recv)).toFixed(1) + ' %' : '–';
+    const m = measure(st), f = R.shown(m);
+    // Every figure as the result code carries it, so the helpdesk decodes what is shown here.
+    $('s-rtt').textContent = R.formatRtt(f);
+    $('s-loss').textContent = R.formatLoss(f);
+    $('s-rate').textContent = R.formatRate(f);
     $('s-video').textContent = st.video ? st.video.codec + ', ' + st.video.width + '×' +
       st.video.height + ', ' + st.video.framesDecoded + ' frames' : '–';
     $('s-audio').textContent = st.audio ? st.audio.codec + ', ' + st.audio.packetsReceived + ' packets' : '–';
-    $('s-code').textContent = resultCode(st);
+    $('s-code').textContent = R.encode(m);
+    last = { code: $('s-code').textContent, rtt: $('s-rtt').textContent,
+      loss: $('s-loss').textContent, rate: $('s-rate').textContent, measured: m };
   }
 
   async function start(opts = {}) {
@@ -98,6 +120,7 @@
     if (whip) await whip.leave();
     if (localStream) localStream.getTracks().forEach((tr) => tr.stop());
     whip = null;
+    prevBytes = null;
     $('status').textContent = t('stopped');
     $('start').disabled = false;
     $('stop').disabled = true;
@@ -108,5 +131,7 @@
   window.tafelSelftest = {
     start, stop,
     stats: () => (whip && whip.pc ? collect(whip.pc) : Promise.resolve(null)),
+    // The last refresh: the code and the figures shown with it (one consistent set).
+    result: () => last,
   };
 })();

@@ -1,6 +1,7 @@
 // support.js — the helpdesk's support view (GET /api/support/rooms/ROOM every 2 s): per
 // participant role, connection, tier, bitrates (from the byte counters), loss and round-trip
-// time; never names. Needs a login whose e-mail is in the server's support-emails.
+// time; never names. Needs a login whose e-mail is in the server's support-emails. Also decodes
+// a pupil's self-test result code (resultcode.js), on the page alone.
 'use strict';
 (function () {
   const A = window.tafelAccounts, $ = (id) => document.getElementById(id);
@@ -38,5 +39,36 @@
     poll(room);
     timer = setInterval(() => poll(room), 2000);
   });
-  window.tafelSupport = { rows: () => data };
+  // The self-test's result code (resultcode.js), decoded here without asking the server.
+  function showCode(text) {
+    const R = window.TafelResultCode, r = R.decode(text);
+    if (!r.ok) {
+      $('code-table').hidden = true;
+      const why = { length: de ? 'Der Code hat 10 Zeichen.' : 'The code has 10 characters.',
+        character: de ? 'Der Code enthält ein Zeichen, das es darin nicht gibt.'
+          : 'The code contains a character that codes do not use.',
+        check: de ? 'Tippfehler: die Prüfziffer passt nicht. Bitte noch einmal vorlesen lassen.'
+          : 'Typo: the check character does not match. Ask for the code again.' };
+      $('code-status').textContent = why[r.error];
+      return r;
+    }
+    const f = r.figures, yes = de ? 'ja' : 'yes', no = de ? 'nein' : 'no';
+    $('d-browser').textContent = f.browser === 'other' ? (de ? 'anderer' : 'other') : f.browser;
+    $('d-codecs').textContent = 'H.264 ' + (f.h264 ? yes : no) + ', VP8 ' + (f.vp8 ? yes : no);
+    $('d-back').textContent = (de ? 'Bild ' : 'video ') + (f.video ? yes : no) +
+      (de ? ', Ton ' : ', sound ') + (f.audio ? yes : no);
+    $('d-rtt').textContent = R.formatRtt(f);
+    $('d-loss').textContent = R.formatLoss(f);
+    $('d-rate').textContent = R.formatRate(f);
+    $('d-time').textContent = new Date(f.timeMs).toLocaleString(de ? 'de-DE' : 'en-GB',
+      { dateStyle: 'short', timeStyle: 'short' });
+    $('code-status').textContent = r.code;
+    $('code-table').hidden = false;
+    return r;
+  }
+  $('code-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    showCode($('code').value);
+  });
+  window.tafelSupport = { rows: () => data, decode: showCode };
 })();

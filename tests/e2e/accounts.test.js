@@ -3,8 +3,9 @@
 // PIN and opens the personal room; a pupil opens the room link, joins with name + PIN, waits in
 // the lobby, is let in from the teacher's queue, and is muted by the teacher — the pupil's tone
 // then disappears from the teacher's audio. A wrong PIN is refused and repeated guesses are
-// locked out. The helpdesk's support view shows the live room without names. Screenshots for
-// docs/lehrkraefte.md go to the e2e work dir.
+// locked out. The helpdesk's support view shows the live room without names; the self-test
+// gives a result code. Screenshots for docs/lehrkraefte.md go to the e2e work dir (run.sh copies
+// the ones the guides use to WORK/guide/, docs/update-screenshots.sh to docs/img/).
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -41,10 +42,12 @@ async function toneLevels(freqs) {
   return acc;
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
+// The whole page, or (sel) one element: the account pages' card, without the empty page around it.
+const shot = (page, name, sel) => (sel ? page.locator(sel).first().screenshot({ path: path.join(SHOTS, name) })
+  : page.screenshot({ path: path.join(SHOTS, name) }));
 
 test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs are locked out',
-  { timeout: 150000 }, async () => {
+  { timeout: 240000 }, async () => {
     const teacher = { email: 'frau.lehmann@schule.example', name: 'Frau Lehmann', password: 'tafel-kreide-42' };
     const helpdesk = { email: 'it-support@schule.example', name: 'IT Support', password: 'hilfe-2024-x' };
     const srv = await startAuthServer({ dir: path.join(DIR, 'accounts'), httpPort: 18463,
@@ -66,7 +69,7 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       await tp.waitForFunction(() => document.getElementById('status').textContent.length > 0);
       assert.match(await tp.textContent('#status'), /falsch|wrong/);
       await tp.fill('#password', teacher.password);
-      await shot(tp, 'login.png');
+      await shot(tp, 'login.png', 'main.card');
       await tp.click('button[type=submit]');
       await tp.waitForURL(/\/home\.html$/);
       await tp.waitForSelector('#home:not([hidden])');
@@ -76,7 +79,7 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       const pin = await tp.getAttribute('#pin', 'data-pin');
       assert.match(pin, /^\d{6}$/);
       assert.notStrictEqual(pin, teacher.pin, 'a new PIN');
-      await shot(tp, 'home.png');
+      await shot(tp, 'home.png', 'main.card');
 
       // The teacher opens the room (a teacher join token comes from the session).
       await tp.click('#open');
@@ -88,10 +91,10 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       await pp.waitForURL(/\/join\.html\?room=/);
       await pp.fill('#name', 'Ben');
       await pp.fill('#pin', pin);
-      await shot(pp, 'pupil-join.png');
+      await shot(pp, 'pupil-join.png', 'main.card');
       await pp.click('#join');
       await pp.waitForFunction(() => window.tafelJoin.state() === 'waiting');
-      await shot(pp, 'lobby.png');
+      await shot(pp, 'lobby.png', 'main.card');
 
       // The teacher sees Ben in the queue and lets him in.
       await waitFor(async () => {
@@ -121,6 +124,10 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       console.log(`  teacher hears Ben's 660 Hz at ${before[0].toFixed(1)} dB (own 440 Hz ${before[1].toFixed(1)} dB)`);
       assert.ok(before[0] > -70, 'the teacher hears Ben before the mute');
       assert.strictEqual(await tp.evaluate((s) => window.tafelLobby.moderate('mute', s), ben.session), 200);
+      // Ben is told, in his own view (the guide's picture of what pupils see).
+      await pp.waitForSelector('#notice:not([hidden])', { timeout: 5000 });
+      assert.match(await pp.textContent('#notice'), /stummgeschaltet|muted your microphone/);
+      await shot(pp, 'pupil-room.png');
       await new Promise((r) => setTimeout(r, 1500));
       const after = await tp.evaluate(toneLevels, [660, 440]);
       console.log(`  after the mute: 660 Hz at ${after[0].toFixed(1)} dB`);
@@ -129,6 +136,10 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       const byPupil = await pp.evaluate(async (room) => (await fetch('/api/rooms/' + room + '/moderate',
         { method: 'POST', body: new URLSearchParams({ action: 'mute_all' }) })).status, teacher.slug);
       assert.strictEqual(byPupil, 401);
+      // The teacher's panel lists Ben as muted: his button now offers the microphone back.
+      await tp.evaluate(() => window.tafelRoom.openPanel());
+      await tp.waitForFunction(() => [...document.querySelectorAll('#participants button')]
+        .some((b) => /Mikrofon erlauben|Allow microphone/.test(b.textContent)), null, { timeout: 10000 });
       await shot(tp, 'teacher-room.png');
 
       // The helpdesk sees the room's technical state — and no names. The teacher may not.
@@ -158,8 +169,25 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       await sp.click('button[type=submit]');
       await sp.waitForFunction(() => document.querySelectorAll('#rows tr').length === 2 &&
         /\d/.test(document.querySelector('#rows tr td:nth-child(5)').textContent), null, { timeout: 10000 });
-      await shot(sp, 'support.png');
+      await shot(sp, 'support.png', 'main.card');
       await sp.close();
+
+      // The self-test a pupil (or teacher) runs before the lesson: its result code is what the
+      // helpdesk asks for (taken once picture and sound came back).
+      const st = await pb.newPage({ viewport: { width: 1024, height: 760 }, locale: 'de-DE' });
+      await st.goto(srv.url + '/selftest.html');
+      await st.click('#start');
+      await st.waitForFunction(async () => {
+        const s = await window.tafelSelftest.stats();
+        return s && s.video && s.video.framesDecoded > 30 && s.audio && s.audio.packetsReceived > 0 &&
+          document.getElementById('s-code').textContent.length > 1;
+      }, null, { timeout: 20000, polling: 250 });
+      await st.waitForFunction(() => document.getElementById('s-code').textContent.length > 1, null,
+        { timeout: 5000, polling: 100 });
+      await shot(st, 'selftest.png', 'main.card');
+      console.log('  self-test result code: ' + await st.textContent('#s-code'));
+      await st.evaluate(() => window.tafelSelftest.stop());
+      await st.close();
 
       // A wrong PIN is refused; repeated guesses lock this address out (even the right PIN).
       const wp = await pb.newPage({ locale: 'de-DE' });
@@ -176,7 +204,7 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       console.log('  join page said: ' + said.map((s) => JSON.stringify(s)).join(', '));
       for (let i = 0; i < 5; i++) assert.match(said[i], /PIN stimmt nicht|PIN is not right/);
       assert.match(said[5], /Zu viele Versuche|Too many attempts/);
-      await shot(wp, 'pin-locked.png');
+      await shot(wp, 'pin-locked.png', 'main.card');
       for (const page of [pp, tp]) await page.evaluate(() => window.tafelRoom.leave());
     } finally {
       for (const b of browsers) await b.close();

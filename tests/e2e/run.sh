@@ -49,7 +49,12 @@ export TAFEL_BIN="$tafel" # tests that start their own server (accounts: auth on
 [ -x "$(dirname "$tafel")/tafel-relay" ] && export TAFEL_RELAY="$(dirname "$tafel")/tafel-relay"
 export TAFEL_FAKE_VIDEO="$work/camera.y4m" TAFEL_FAKE_AUDIO="$work/microphone.wav"
 status=0
-node --test --test-concurrency=1 ${TAFEL_E2E_ONLY:-"$here"/*.test.js} || status=$?
+ran=$(echo ${TAFEL_E2E_ONLY:-"$here"/*.test.js}) # the test files, glob expanded
+touch "$work/.run-start" # screenshots newer than this are this run's
+node --test --test-concurrency=1 $ran || status=$?
+# The teachers' guides' pictures: checked against the tests, this run's copied to $work/guide/.
+TAFEL_E2E_RAN="$ran" TAFEL_E2E_WORK="$work" TAFEL_E2E_STAMP="$work/.run-start" \
+  node --test "$here/guide-images.js" || status=$?
 kill -INT $server
 wait $server || true
 trap - EXIT

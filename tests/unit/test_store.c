@@ -221,6 +221,51 @@ static void test_audit_prune(void **state)
     assert_int_equal(tf_store_audit_prune(f->st, NOW, -1), -EINVAL);
 }
 
+static void test_teacher_delete(void **state)
+{
+    fixture_t *f = *state;
+    char err[256], pin[TF_STORE_PIN_LEN + 1];
+    tf_store_room_t gone, kept;
+    assert_int_equal(tf_store_teacher_add(f->st, "gone@school.de", "G", NOW, NULL, pin, err,
+                                          sizeof(err)), 0);
+    assert_int_equal(tf_store_teacher_add(f->st, "kept@school.de", "K", NOW, NULL, NULL, err,
+                                          sizeof(err)), 0);
+    assert_int_equal(tf_store_password_set(f->st, "gone@school.de", "pw-of-gone", err,
+                                           sizeof(err)), 0);
+    assert_int_equal(tf_store_room_find_teacher(f->st, "gone@school.de", &gone), 0);
+    assert_int_equal(tf_store_room_find_teacher(f->st, "kept@school.de", &kept), 0);
+    gone.lobby = 0;
+    assert_int_equal(tf_store_room_update_settings(f->st, &gone), 0);
+    assert_int_equal(tf_store_audit_add(f->st, NOW, gone.id, "owner", "mute", ""), 0);
+    assert_int_equal(tf_store_audit_add(f->st, NOW, gone.id, "owner", "lock", ""), 0);
+    assert_int_equal(tf_store_audit_add(f->st, NOW, kept.id, "owner", "mute", ""), 0);
+    assert_int_equal(tf_store_audit_add(f->st, NOW, 0, "admin-cli", "import-csv", ""), 0);
+
+    tf_store_teacher_delete_t d;
+    assert_int_equal(tf_store_teacher_delete(f->st, "Gone@School.de", &d), 0);
+    assert_string_equal(d.email, "gone@school.de");
+    assert_string_equal(d.slug, gone.slug);
+    assert_int_equal(d.audit_deleted, 2);
+    tf_store_teacher_t t;
+    tf_store_room_t r;
+    assert_int_equal(tf_store_teacher_find(f->st, "gone@school.de", &t), -ENOENT);
+    assert_int_equal(tf_store_room_find_teacher(f->st, "gone@school.de", &r), -ENOENT);
+    assert_int_equal(tf_store_room_find_slug(f->st, gone.slug, &r), -ENOENT);
+    assert_int_equal(tf_store_pin_verify(f->st, gone.slug, pin), -EACCES);
+    assert_int_equal(tf_store_password_verify(f->st, "gone@school.de", "pw-of-gone"), -EACCES);
+    /* Only that room's events went; the other teacher and the server-wide event stay. */
+    assert_int_equal(tf_store_audit_count(f->st), 2);
+    assert_int_equal(tf_store_rooms_count(f->st), 1);
+    assert_int_equal(tf_store_room_find_slug(f->st, kept.slug, &r), 0);
+    assert_int_equal(tf_store_teacher_delete(f->st, "gone@school.de", &d), -ENOENT);
+    assert_int_equal(tf_store_teacher_delete(f->st, "not an email", NULL), -ENOENT);
+    /* The e-mail can be used again: a new teacher with a new room and link. */
+    assert_int_equal(tf_store_teacher_add(f->st, "gone@school.de", "G2", NOW, NULL, NULL, err,
+                                          sizeof(err)), 0);
+    assert_int_equal(tf_store_room_find_teacher(f->st, "gone@school.de", &r), 0);
+    assert_int_equal(r.lobby, 1);
+}
+
 typedef struct rejects {
     long lines[16];
     char why[16][64];
@@ -393,6 +438,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_and_pin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_teacher_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_10000, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_malformed, setup, teardown),
     };
