@@ -27,7 +27,7 @@
 #define FREEZE_US (500 * MS) /* no new frame for this long is a freeze */
 #define CHECK_FAST_US (50 * MS)
 #define CHECK_CONSENT_US (2500 * MS)
-#define CONNECT_LIMIT_US (15 * SEC)
+#define CONNECT_LIMIT_US (30 * SEC) /* the server's own DTLS limit */
 #define MTU 1200
 
 #define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
@@ -67,6 +67,8 @@ static void udp_send(part_t *p, const uint8_t *data, size_t len)
 {
     if (sendto(p->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)&p->to, sizeof(p->to)) > 0)
         p->st.tx_bytes += len;
+    else
+        p->st.tx_errors++;
 }
 
 /* ---- ICE and DTLS ------------------------------------------------------------------------ */
@@ -205,6 +207,7 @@ static void send_media(part_t *p, uint64_t now)
             p->hist_pkt[seq % LG_NACK_HIST] = k;
             p->hist_ts[seq % LG_NACK_HIST] = ts;
             send_video_pkt(p, k, seq, ts);
+            p->st.tx_video++;
         }
         times->vsent[p->vframe] = now;
         p->vframe = (p->vframe + 1) % TF_CLIP_V_FRAMES;
@@ -223,6 +226,7 @@ static void send_media(part_t *p, uint64_t now)
         r.payload = c->apay[p->aframe];
         r.payload_len = c->alen[p->aframe];
         send_rtp(p, &r, true, c->alevel[p->aframe]);
+        p->st.tx_audio++;
         p->aframe = (p->aframe + 1) % TF_CLIP_A_FRAMES;
         p->next_a += AFRAME_US;
     }
@@ -409,7 +413,8 @@ static void video_frame(part_t *p, const tf_recv_frame_t *fr, uint64_t now)
         p->delay_known = true;
         p->delay_min_us = delay;
     }
-    if (p->last_frame_at && now - p->last_frame_at > FREEZE_US) {
+    /* times come from the kernel or from the loop's clock: compare, never subtract first */
+    if (p->last_frame_at && now > p->last_frame_at + FREEZE_US) {
         p->st.freezes++;
         p->st.freeze_us += now - p->last_frame_at;
         if (p->n_freeze_log < 16) {
@@ -417,7 +422,8 @@ static void video_frame(part_t *p, const tf_recv_frame_t *fr, uint64_t now)
             p->freeze_to[p->n_freeze_log++] = now;
         }
     }
-    p->last_frame_at = now;
+    if (now > p->last_frame_at)
+        p->last_frame_at = now;
     if (!p->decode)
         return;
     tf_frame_t *f = NULL;
@@ -447,9 +453,12 @@ static void audio_frame(part_t *p, const tf_recv_frame_t *fr)
         return;
     lg_t *lg = p->lg;
     int base = p->slot - p->in_room;
-    for (int j = 0; j < lg->participants && j < 64; j++) {
-        if (j == p->in_room)
-            continue; /* mix-minus: our own tone is not in what we hear */
+    /* Each receiver listens for the 8 senders after it in the room (mix-minus: never itself);
+     * together the receivers of a room cover every sender at a quarter of the cost of all. */
+    for (int d = 1; d <= 8 && d < lg->participants; d++) {
+        int j = (p->in_room + d) % lg->participants;
+        if (j >= 64)
+            continue;
         double amp = tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz((unsigned)(base + j)));
         if (amp > 0.02 && p->tone_quiet[j] >= 5) {
             /* an onset: the newest burst of that sender sent before this packet arrived */
@@ -527,7 +536,9 @@ static void on_readable(uv_poll_t *h, int status, int events)
     part_t *p = h->data;
     if (status < 0)
         return;
-    for (int k = 0; k < 256; k++) {
+    /* A few datagrams per socket and loop turn: the loop's timers (sending at real-time pace)
+     * must not wait behind a long backlog of every socket's input. */
+    for (int k = 0; k < 16; k++) {
         char ctrl[CMSG_SPACE(sizeof(struct timespec))];
         struct iovec iov = {rx_buf, sizeof(rx_buf)};
         struct msghdr m = {

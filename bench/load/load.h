@@ -60,6 +60,7 @@ typedef enum {
 
 typedef struct p_stats {
     uint64_t rx_bytes, rx_video_bytes, tx_bytes;
+    uint64_t tx_audio, tx_video, tx_errors; /* RTP packets sent; sendto failures */
     uint64_t frames, frames_decoded, decode_errors, late_frames;
     uint64_t freezes, freeze_us;
     uint64_t audio_frames, audio_concealed;
@@ -180,6 +181,7 @@ struct lg {
     uint64_t join_failures;
     int verbose;
     int64_t realtime_minus_mono_us; /* measured once at start */
+    uint64_t t_end;                 /* when the run stopped (lg_now) */
 };
 
 uint64_t lg_now(void); /* µs, monotonic */

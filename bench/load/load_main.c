@@ -36,7 +36,7 @@ static const char USAGE[] =
     "  --server-url URL       use a running server (http://127.0.0.1:PORT, --tls off) instead;\n"
     "                         needs --media-port, and --server-pid for its CPU figures\n"
     "  --out DIR              results folder (default: load-results/<UTC time> in the build dir)\n"
-    "  --decode-every K       receivers that fully decode: every K-th (default 1, or 4 above 40\n"
+    "  --decode-every K       receivers that fully decode: every K-th (default 1, or 4 above 16\n"
     "                         participants)\n"
     "  --join-interval-ms MS  between two joins (default 100)\n"
     "  --server-arg ARG       extra argument for the started server (repeatable)\n"
@@ -182,9 +182,10 @@ static pid_t spawn(char *const argv[], const char *cwd, const char *log)
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* a killed generator leaves no server behind */
+        int fd =
+            open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644); /* before chdir: log may be relative */
         if (cwd && chdir(cwd) != 0)
             _exit(127);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
@@ -386,6 +387,7 @@ static void begin_stop(run_t *r)
         return;
     r->stopping = true;
     r->phase_end = lg_now();
+    r->lg.t_end = r->phase_end;
     double cpu = r->server         ? proc_cpu_s(r->server)
                  : r->o.server_pid ? proc_cpu_s(r->o.server_pid)
                                    : -1;
@@ -402,7 +404,7 @@ static void begin_stop(run_t *r)
     for (int i = 0; i < r->lg.n_parts; i++) {
         part_t *p = &r->lg.parts[i];
         if (p->state == P_CONNECTED && p->last_frame_at &&
-            r->phase_end - p->last_frame_at > 500000) {
+            r->phase_end > p->last_frame_at + 500000) {
             p->st.freezes++;
             p->st.freeze_us += r->phase_end - p->last_frame_at;
         }
@@ -697,7 +699,7 @@ int main(int argc, char **argv)
     lg->relay_who = r->o.relay_who;
     snprintf(lg->room_prefix, sizeof(lg->room_prefix), "load%d-", (int)getpid() % 10000);
     int total_max = r->o.participants * (r->o.mode == MODE_RAMP ? r->o.max_rooms : r->o.rooms);
-    lg->decode_every = r->o.decode_every > 0 ? r->o.decode_every : total_max > 40 ? 4 : 1;
+    lg->decode_every = r->o.decode_every > 0 ? r->o.decode_every : total_max > 16 ? 4 : 1;
     lg->cap_parts = total_max;
     lg->parts = calloc((size_t)total_max, sizeof(part_t));
     r->series = calloc(LG_SERIES_MAX, sizeof(lg_sample_t));

@@ -71,7 +71,9 @@ typedef struct weak {
     double step_down_s, step_up_s, outage_recovery_s; /* -1: not applicable or not seen */
 } weak_t;
 
-static double first_tier_move(const part_t *p, double from_s, bool down)
+/* Seconds from from_s (trace time) to the first tier move down (or up) within `within` s,
+ * -1 when there is none. */
+static double first_tier_move(const part_t *p, double from_s, double within, bool down)
 {
     int before = -1;
     for (int i = 0; i < p->n_tier; i++) {
@@ -80,10 +82,28 @@ static double first_tier_move(const part_t *p, double from_s, bool down)
             before = p->tier_rank[i];
             continue;
         }
+        if (t > from_s + within)
+            break;
         if (before >= 0 && (down ? p->tier_rank[i] < before : p->tier_rank[i] > before))
             return t - from_s;
+        before = p->tier_rank[i];
     }
     return -1;
+}
+
+/* The step trace repeats every 60 s: 500 kbit/s, down to 150 at 20 s, up to 400 at 40 s. The
+ * first move after each step of the run, as "a, b, ..." ("-" where the tier did not move). */
+static void step_moves(const part_t *p, double run_s, bool down, char *out, size_t cap)
+{
+    size_t off = 0;
+    out[0] = 0;
+    for (double t = down ? 20.0 : 40.0; t + 5 < run_s && off + 16 < cap; t += 60.0) {
+        double m = first_tier_move(p, t, 20.0, down);
+        off +=
+            (size_t)snprintf(out + off, cap - off, m < 0 ? "%s-" : "%s%.1f s", off ? ", " : "", m);
+    }
+    if (!out[0])
+        snprintf(out, cap, "-");
 }
 
 static weak_t weak_figures(const part_t *p, const char *profile, double end_us)
@@ -97,8 +117,8 @@ static weak_t weak_figures(const part_t *p, const char *profile, double end_us)
         w.kbytes_per_min = (double)p->st.rx_bytes / 1000.0 / w.minutes;
     }
     if (profile && !strcmp(profile, "step")) {
-        w.step_down_s = first_tier_move(p, 20.0, true);
-        w.step_up_s = first_tier_move(p, 40.0, false);
+        w.step_down_s = first_tier_move(p, 20.0, 20.0, true);
+        w.step_up_s = first_tier_move(p, 40.0, 20.0, false);
     }
     if (profile && !strcmp(profile, "tunnel")) {
         /* the trace has no delivery from 10 s to 13 s: recovery is the end of the freeze that
@@ -191,8 +211,8 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
         t.audio_frames + t.audio_concealed
             ? 100.0 * (double)t.audio_frames / (double)(t.audio_frames + t.audio_concealed)
             : 0;
-    double end_us = 0;
-    for (int i = 0; i < lg->n_parts; i++)
+    double end_us = (double)lg->t_end; /* rates are over each participant's connected time */
+    for (int i = 0; !lg->t_end && i < lg->n_parts; i++)
         if ((double)lg->parts[i].last_frame_at > end_us)
             end_us = (double)lg->parts[i].last_frame_at;
 
@@ -333,7 +353,8 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
     if (in->profile) {
         fprintf(md,
                 "\n## Weak link (%s)\n\n| # | audio frames intact | freezes/min | kB/min | "
-                "step down -> lower tier | back up | outage recovery | tier changes |\n"
+                "step down -> lower tier (each period) | back up (each period) | outage recovery | "
+                "tier changes (trace time) |\n"
                 "|---|---|---|---|---|---|---|---|\n",
                 in->profile);
         for (int i = 0; i < lg->n_parts; i++) {
@@ -341,9 +362,15 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             if (!p->relayed)
                 continue;
             weak_t w = weak_figures(p, in->profile, end_us);
-            char sd[32], su[32], orc[32];
-            snprintf(sd, sizeof(sd), w.step_down_s < 0 ? "-" : "%.1f s", w.step_down_s);
-            snprintf(su, sizeof(su), w.step_up_s < 0 ? "-" : "%.1f s", w.step_up_s);
+            char sd[96], su[96], orc[32];
+            double run_s = end_us > (double)p->t_ice ? (end_us - (double)p->t_ice) / 1e6 : 0;
+            if (in->profile && !strcmp(in->profile, "step")) {
+                step_moves(p, run_s, true, sd, sizeof(sd));
+                step_moves(p, run_s, false, su, sizeof(su));
+            } else {
+                snprintf(sd, sizeof(sd), "-");
+                snprintf(su, sizeof(su), "-");
+            }
             snprintf(orc, sizeof(orc), w.outage_recovery_s < 0 ? "-" : "%.1f s",
                      w.outage_recovery_s);
             fprintf(md, "| %d | %.2f %% | %.2f | %.0f | %s | %s | %s | ", p->idx,
@@ -406,7 +433,8 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
                 "\"tier_changes\": %llu, \"twcc_reported\": %llu, \"twcc_missing\": %llu, "
                 "\"twcc_late\": %llu, \"freezes_per_min\": %.3f, \"kbytes_per_min\": %.1f, "
                 "\"step_down_s\": %.2f, \"step_up_s\": %.2f, \"outage_recovery_s\": %.2f, "
-                "\"rx_kbps\": %.1f, \"tx_kbps\": %.1f}%s\n",
+                "\"rx_kbps\": %.1f, \"tx_kbps\": %.1f, \"tx_audio\": %llu, \"tx_video\": %llu, "
+                "\"tx_errors\": %llu}%s\n",
                 p->idx, p->room, p->t_connected ? "true" : "false", p->relayed ? "true" : "false",
                 p->decode ? "true" : "false", p->tier, (unsigned long long)p->st.rx_bytes,
                 (unsigned long long)p->st.frames, (unsigned long long)p->st.frames_decoded,
@@ -419,7 +447,9 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
                 (unsigned long long)p->st.twcc_reported, (unsigned long long)p->st.twcc_missing,
                 (unsigned long long)p->st.twcc_late, w.freezes_per_min, w.kbytes_per_min,
                 w.step_down_s, w.step_up_s, w.outage_recovery_s, kbps(p, p->st.rx_bytes, end_us),
-                kbps(p, p->st.tx_bytes, end_us), i + 1 < lg->n_parts ? "," : "");
+                kbps(p, p->st.tx_bytes, end_us), (unsigned long long)p->st.tx_audio,
+                (unsigned long long)p->st.tx_video, (unsigned long long)p->st.tx_errors,
+                i + 1 < lg->n_parts ? "," : "");
     }
     fprintf(js, "  ]\n}\n");
     fclose(js);
