@@ -333,7 +333,9 @@ static void teacher_token(tf_api_t *api, const tf_store_room_t *room, tf_http_re
         tf_http_json_error(out, 503, "busy", "");
         return;
     }
-    tf_room_set_policy(api->srv, room->slug, room->pupils_unmute, room->pupils_chat);
+    tf_room_set_rules(api->srv, room->slug,
+                      &(tf_room_rules_t){room->pupils_unmute, room->pupils_video,
+                                         room->pupils_chat, room->default_layout});
     tf_json_escape(esc, sizeof(esc), name);
     tf__api_json(out, 200, "{\"token\": \"%s\", \"name\": \"%s\"}\n", token, esc);
 }
@@ -432,7 +434,9 @@ static void settings_set(tf_api_t *api, tf_store_room_t *room, const tf_http_req
         tf_http_json_error(out, 400, "bad-setting", "the store refused the settings");
         return;
     }
-    tf_room_set_policy(api->srv, r.slug, r.pupils_unmute, r.pupils_chat);
+    tf_room_set_rules(api->srv, r.slug,
+                      &(tf_room_rules_t){r.pupils_unmute, r.pupils_video, r.pupils_chat,
+                                         r.default_layout});
     audit(api, &r, "settings", "");
     settings_json(&r, out);
 }

@@ -24,6 +24,10 @@ struct tf_http {
 };
 
 #define WS_QUEUE 32
+/* A browser message larger than the 4 KB receive buffer arrives in pieces (and a client may send
+ * WebSocket fragments): they are joined up to this size; a larger message closes the socket
+ * with 1009 "message too big" rather than being cut or ignored. */
+#define WS_MAX_MESSAGE 65536
 
 struct tf_ws_conn {
     struct lws *wsi;
@@ -32,7 +36,40 @@ struct tf_ws_conn {
     int closing;
     char *queue[WS_QUEUE];
     int head, len;
+    char *rx;           /* the message being received: rx_len bytes so far */
+    size_t rx_len, rx_cap;
+    int rx_active, rx_binary;
 };
+
+/* Appends one received piece; 1 when a whole message is in c->rx, 0 when more is to come,
+ * -EMSGSIZE when the message outgrows WS_MAX_MESSAGE, -ENOMEM. */
+static int ws_rx_piece(tf_ws_conn_t *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (!c->rx_active) {
+        c->rx_active = 1;
+        c->rx_len = 0;
+        c->rx_binary = lws_frame_is_binary(wsi);
+    }
+    if (len > WS_MAX_MESSAGE - c->rx_len)
+        return -EMSGSIZE;
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 4096;
+        while (cap < c->rx_len + len + 1)
+            cap *= 2;
+        char *n = realloc(c->rx, cap);
+        if (!n)
+            return -ENOMEM;
+        c->rx = n;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    c->rx[c->rx_len] = '\0';
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+        return 0;
+    c->rx_active = 0;
+    return 1;
+}
 
 struct tf_http_async {
     struct lws *wsi;
@@ -399,6 +436,7 @@ void tf_ws_close(tf_ws_conn_t *c)
 
 static void ws_free(tf_ws_conn_t *c)
 {
+    free(c->rx);
     while (c->len) {
         free(c->queue[c->head]);
         c->head = (c->head + 1) % WS_QUEUE;
@@ -436,10 +474,24 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         }
         return 0;
     }
-    case LWS_CALLBACK_RECEIVE:
-        if (p->conn && p->conn->owner && h->ws.message && lws_frame_is_binary(wsi) == 0)
-            h->ws.message(h->hctx, p->conn->owner, in, len);
+    case LWS_CALLBACK_RECEIVE: {
+        tf_ws_conn_t *c = p->conn;
+        if (!c || !c->owner || !h->ws.message)
+            return 0;
+        int e = ws_rx_piece(c, wsi, in, len);
+        if (e == -EMSGSIZE) {
+            static const char why[] = "messages are limited to 64 KB";
+            tf_log(TF_LOG_INFO, "ws: a message over %d bytes: closing", WS_MAX_MESSAGE);
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why,
+                             sizeof(why) - 1);
+            return -1;
+        }
+        if (e < 0)
+            return -1;
+        if (e == 1 && !c->rx_binary)
+            h->ws.message(h->hctx, c->owner, c->rx, c->rx_len);
         return 0;
+    }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         tf_ws_conn_t *c = p->conn;
         if (!c)

@@ -19,8 +19,9 @@ typedef struct room_ctl {
     struct room_ctl *next;
     tf_server_t *srv;
     char room[65];
-    int locked, pupils_unmute, pupils_chat;
+    int locked, pupils_unmute, pupils_video, pupils_chat;
     int layout;         /* -1 automatic, else tf_layout_kind_t */
+    int default_layout; /* the teacher's stored layout (-1 automatic): the live room starts in it */
     char spotlight[40]; /* the pinned session id, "" none */
     tf_chat_log_t chat;
 } room_ctl_t;
@@ -47,8 +48,8 @@ static room_ctl_t *ctl_find(tf_server_t *srv, const char *room, int create)
         return NULL;
     c->srv = srv;
     snprintf(c->room, sizeof(c->room), "%s", room);
-    c->pupils_unmute = c->pupils_chat = 1;
-    c->layout = -1;
+    c->pupils_unmute = c->pupils_video = c->pupils_chat = 1;
+    c->layout = c->default_layout = -1;
     c->next = ctls;
     ctls = c;
     return c;
@@ -100,6 +101,12 @@ int tf_room_pupils_unmute(tf_server_t *srv, const char *room)
     return c ? c->pupils_unmute : 1;
 }
 
+int tf_room_pupils_video(tf_server_t *srv, const char *room)
+{
+    room_ctl_t *c = ctl_find(srv, room, 0);
+    return c ? c->pupils_video : 1;
+}
+
 int tf_room_pupils_chat(tf_server_t *srv, const char *room)
 {
     room_ctl_t *c = ctl_find(srv, room, 0);
@@ -109,14 +116,14 @@ int tf_room_pupils_chat(tf_server_t *srv, const char *room)
 char *tf_moderate_room_json(tf_server_t *srv, const char *room)
 {
     room_ctl_t *c = ctl_find(srv, room, 0);
-    char *j = malloc(256);
+    char *j = malloc(288);
     if (!j)
         return NULL;
-    snprintf(j, 256,
-             "{\"type\": \"room\", \"locked\": %s, \"pupils_unmute\": %s, \"pupils_chat\": %s, "
-             "\"layout\": \"%s\", \"spotlight\": \"%s\"}",
+    snprintf(j, 288,
+             "{\"type\": \"room\", \"locked\": %s, \"pupils_unmute\": %s, \"pupils_video\": %s, "
+             "\"pupils_chat\": %s, \"layout\": \"%s\", \"spotlight\": \"%s\"}",
              c && c->locked ? "true" : "false", !c || c->pupils_unmute ? "true" : "false",
-             !c || c->pupils_chat ? "true" : "false",
+             !c || c->pupils_video ? "true" : "false", !c || c->pupils_chat ? "true" : "false",
              c && c->layout >= 0 ? tf_layout_kind_name((tf_layout_kind_t)c->layout) : "auto",
              c ? c->spotlight : "");
     return j;
@@ -133,14 +140,67 @@ static void broadcast_room_state(tf_server_t *srv, const char *room)
     free(j);
 }
 
-void tf_room_set_policy(tf_server_t *srv, const char *room, int pupils_unmute, int pupils_chat)
+static int post_control(tf_server_t *srv, const char *room, int op, uint32_t member, int value);
+
+/* pupils_video off stops every pupil's camera as the teacher's "stop video" would; switching it
+ * back on lifts nothing by itself: each pupil may now start the camera again. */
+static void stop_pupils_cameras(tf_server_t *srv, const char *room)
+{
+    for (tf_session_t *s = tf_session_next_in_room(srv, room, NULL); s;
+         s = tf_session_next_in_room(srv, room, s))
+        if (tf_session_role(s) == TF_ROLE_PUPIL && !tf_session_is_screen(s))
+            tf_session_moderate(s, -1, 1);
+}
+
+void tf_room_set_rules(tf_server_t *srv, const char *room, const tf_room_rules_t *r)
 {
     room_ctl_t *c = ctl_find(srv, room, 1);
     if (!c)
         return;
-    c->pupils_unmute = !!pupils_unmute;
-    c->pupils_chat = !!pupils_chat;
+    int video_off = c->pupils_video && r->pupils_video == 0;
+    if (r->pupils_unmute >= 0)
+        c->pupils_unmute = !!r->pupils_unmute;
+    if (r->pupils_video >= 0)
+        c->pupils_video = !!r->pupils_video;
+    if (r->pupils_chat >= 0)
+        c->pupils_chat = !!r->pupils_chat;
+    if (r->default_layout) {
+        tf_layout_kind_t k;
+        /* "grid" is the store's default and what the automatic choice shows (the grid where
+         * it is legible, pick_layout in room_video.c): it stays "auto" for the teacher's menu. */
+        c->default_layout = tf_layout_kind_parse(r->default_layout, &k) == 0 && k != TF_LAYOUT_GRID
+                                ? (int)k
+                                : -1;
+        if (!tf_session_next_in_room(srv, room, NULL))
+            c->layout = c->default_layout; /* not live yet: the lesson starts in it */
+    }
+    if (video_off) {
+        stop_pupils_cameras(srv, room);
+        tf_session_participants_changed(srv, room);
+    }
     broadcast_room_state(srv, room);
+}
+
+void tf_room_set_policy(tf_server_t *srv, const char *room, int pupils_unmute, int pupils_chat)
+{
+    tf_room_rules_t r = {.pupils_unmute = pupils_unmute, .pupils_video = -1,
+                         .pupils_chat = pupils_chat};
+    tf_room_set_rules(srv, room, &r);
+}
+
+void tf_moderate_session_joined(tf_server_t *srv, tf_session_t *s)
+{
+    const char *room = tf_session_room(s);
+    room_ctl_t *c = ctl_find(srv, room, 0);
+    if (!c)
+        return;
+    if (!c->pupils_video && tf_session_role(s) == TF_ROLE_PUPIL && !tf_session_is_screen(s))
+        tf_session_moderate(s, -1, 1);
+    /* The room engine was created for this session (or exists): tell it the layout choice. A
+     * fresh engine starts automatic, so the first joiner carries the teacher's stored layout. */
+    if (c->layout >= 0 && tf_session_next_in_room(srv, room, NULL) == s &&
+        !tf_session_next_in_room(srv, room, s))
+        post_control(srv, room, TF_CTL_LAYOUT, 0, c->layout);
 }
 
 int tf_mod_action_parse(const char *name, tf_mod_action_t *out)

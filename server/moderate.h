@@ -48,7 +48,20 @@ char *tf_moderate_room_json(tf_server_t *srv, const char *room);
  * pupils unmute themselves / chat. Unknown rooms are remembered until the room closes. */
 void tf_room_set_policy(tf_server_t *srv, const char *room, int pupils_unmute, int pupils_chat);
 
+/* All of a room's stored rules at once (the REST layer, from the teacher's settings). -1 (or
+ * default_layout NULL): unchanged. pupils_video 0 stops every pupil's camera as "stop video"
+ * does, and no pupil may start it (tf_room_pupils_video). default_layout "speaker" or
+ * "presentation" is where the next lesson starts ("grid", the store's default, and anything else:
+ * automatic, which shows the grid where it is legible); it becomes the room's layout choice only
+ * while nobody is in the room: a live lesson keeps the teacher's current choice. */
+typedef struct {
+    int pupils_unmute, pupils_video, pupils_chat;
+    const char *default_layout;
+} tf_room_rules_t;
+void tf_room_set_rules(tf_server_t *srv, const char *room, const tf_room_rules_t *rules);
+
 int tf_room_pupils_unmute(tf_server_t *srv, const char *room);
+int tf_room_pupils_video(tf_server_t *srv, const char *room);
 int tf_room_pupils_chat(tf_server_t *srv, const char *room);
 
 /* For session.c: the lesson's chat (kept until the room closes), and the room closing (its last
@@ -56,6 +69,9 @@ int tf_room_pupils_chat(tf_server_t *srv, const char *room);
 struct tf_chat_log;
 struct tf_chat_log *tf_moderate_chat_log(tf_server_t *srv, const char *room);
 void tf_moderate_room_closed(tf_server_t *srv, const char *room);
+/* A session joined (after it was linked, its role set): applies the room's pupils_video rule to
+ * it, and the first one carries the room's layout choice to the freshly created room engine. */
+void tf_moderate_session_joined(tf_server_t *srv, tf_session_t *s);
 /* A session left (after it was unlinked): unpins it; the last one closes the room. */
 void tf_moderate_session_left(tf_server_t *srv, const char *room, const char *session_id);
 

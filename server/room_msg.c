@@ -39,7 +39,8 @@ static int get_bool(json_t *o, const char *key, int *out)
 int tf_room_msg_parse(const char *text, size_t len, tf_room_msg_t *out)
 {
     memset(out, 0, sizeof(*out));
-    out->audio = out->video = out->raised = out->pupils_unmute = out->pupils_chat = -1;
+    out->audio = out->video = out->raised = out->pupils_unmute = out->pupils_video =
+        out->pupils_chat = -1;
     json_error_t jerr;
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!o)
@@ -70,6 +71,7 @@ int tf_room_msg_parse(const char *text, size_t len, tf_room_msg_t *out)
     } else if (!strcmp(type, "policy")) {
         out->type = TF_RMSG_POLICY;
         e = get_bool(o, "pupils_unmute", &out->pupils_unmute) ||
+                    get_bool(o, "pupils_video", &out->pupils_video) ||
                     get_bool(o, "pupils_chat", &out->pupils_chat)
                 ? -EINVAL
                 : 0;

@@ -18,7 +18,7 @@ typedef enum {
     TF_RMSG_MODERATE, /* action, target (session id), arg */
     TF_RMSG_CHAT,     /* text (raw; clean it with tf_chat_clean) */
     TF_RMSG_HAND,     /* raised; target: a teacher lowering someone else's hand */
-    TF_RMSG_POLICY,   /* pupils_unmute, pupils_chat: -1 when absent */
+    TF_RMSG_POLICY,   /* pupils_unmute, pupils_video, pupils_chat: -1 when absent */
     TF_RMSG_SCREEN,   /* target: the session id of the screen's WHIP session; raised: on/off */
 } tf_room_msg_type_t;
 
@@ -26,7 +26,7 @@ typedef struct tf_room_msg {
     tf_room_msg_type_t type;
     int audio, video; /* mute: 1 off, 0 on, -1 absent */
     int raised;       /* hand / screen: 1 or 0 */
-    int pupils_unmute, pupils_chat;
+    int pupils_unmute, pupils_video, pupils_chat;
     char action[24];
     char target[40];
     char arg[64];

@@ -246,7 +246,10 @@ void tf__room_video_keyframe(tf_room_t *r, member_t *m, uint64_t now_us)
         r->pipes[m->pipe].want_key = 1; /* honoured at most once a second, see encode_pipe */
 }
 
-static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, int n)
+/* rtp_ts: the RTP timestamp (of the receiver's video stream) of the first frame drawn in this
+ * layout, so the client shows the new labels with the picture they belong to. */
+static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, int n,
+                         uint32_t rtp_ts)
 {
     const tf_layout_t *lay = tf_compositor_layout(p->comp);
     /* a tile: its name escaped (<= 6 x 64 bytes) and the other fields (< 420 bytes) */
@@ -257,8 +260,9 @@ static char *layout_json(tf_room_t *r, pipe_t *p, const member_t *const *order, 
     const tf_tier_t *t = tf_tier_get(p->tier);
     size_t o = (size_t)snprintf(j, cap,
                                 "{\"type\": \"layout\", \"tier\": \"%s\", \"layout\": \"%s\", "
-                                "\"width\": %d, \"height\": %d, \"tiles\": [",
-                                t->name, tf_layout_kind_name(lay->kind), t->width, t->height);
+                                "\"width\": %d, \"height\": %d, \"rtp_ts\": %u, \"tiles\": [",
+                                t->name, tf_layout_kind_name(lay->kind), t->width, t->height,
+                                rtp_ts);
     for (int i = 0; i < n && o < cap; i++) {
         const tf_rect_t *rc = &lay->tile[i];
         char name[6 * sizeof(order[i]->info.name)];
@@ -414,10 +418,12 @@ static void encode_pipe(tf_room_t *r, int pipe_i, uint64_t now_us)
         int fresh = m->latest && !CAM_OFF(m) && now_us - m->latest_at_us < FROZEN_US;
         tf_compositor_set_source(p->comp, i, fresh ? m->latest : NULL, m->info.name);
     }
-    if (relayout) {
+    if (relayout) { /* this tick's frame is the first in the new layout (send_video's ts) */
+        uint32_t ts = (uint32_t)tf__room_media_clock(now_us, 90000);
         for (int i = 0; i < TF_ROOM_MAX_MEMBERS; i++)
             if (r->members[i] && r->members[i]->pipe == pipe_i)
-                tf__room_event(r, r->members[i]->info.id, layout_json(r, p, order, n));
+                tf__room_event(r, r->members[i]->info.id,
+                               layout_json(r, p, order, n, ts + r->members[i]->ts_offset));
     }
     tf_compositor_render(p->comp, p->canvas);
     p->canvas->pts_us = (int64_t)now_us;

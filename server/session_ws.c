@@ -23,9 +23,15 @@ tf_role_t tf_session_role(const tf_session_t *s)
     return s->role;
 }
 
+/* The teacher who reloads the page (or whose connection dropped) rejoins a room that pupils keep
+ * going: without a teacher in it, the next joiner moderates it again. */
 tf_role_t tf_session_dev_role(tf_server_t *srv, const char *room)
 {
-    return tf_session_next_in_room(srv, room, NULL) ? TF_ROLE_PUPIL : TF_ROLE_TEACHER;
+    for (tf_session_t *s = tf_session_next_in_room(srv, room, NULL); s;
+         s = tf_session_next_in_room(srv, room, s))
+        if (s->role == TF_ROLE_TEACHER)
+            return TF_ROLE_PUPIL;
+    return TF_ROLE_TEACHER;
 }
 
 uint32_t tf_session_member(const tf_session_t *s)
@@ -73,13 +79,14 @@ static void send_error(tf_session_t *s, const char *code, const char *message)
 
 static void send_moderated(tf_session_t *s)
 {
-    char j[160];
+    char j[192];
+    int teacher = s->role == TF_ROLE_TEACHER;
     snprintf(j, sizeof(j),
              "{\"type\": \"moderated\", \"audio_off\": %s, \"video_off\": %s, "
-             "\"may_unmute\": %s}",
+             "\"may_unmute\": %s, \"may_start_video\": %s}",
              s->mod_audio ? "true" : "false", s->mod_video ? "true" : "false",
-             s->role == TF_ROLE_TEACHER || tf_room_pupils_unmute(s->srv, s->room) ? "true"
-                                                                                  : "false");
+             teacher || tf_room_pupils_unmute(s->srv, s->room) ? "true" : "false",
+             teacher || tf_room_pupils_video(s->srv, s->room) ? "true" : "false");
     tf_session_send(s, j);
 }
 
@@ -253,10 +260,13 @@ static void on_hand(tf_session_t *s, const tf_room_msg_t *m)
     tf_session_participants_changed(s->srv, s->room);
 }
 
-/* The participant's own switches; lifting what the teacher imposed needs the room's consent. */
+/* The participant's own switches; lifting what the teacher imposed needs the room's consent:
+ * pupils_unmute for the microphone, pupils_video for the camera. */
 static void on_mute(tf_session_t *s, const tf_room_msg_t *m)
 {
-    int allowed = s->role == TF_ROLE_TEACHER || tf_room_pupils_unmute(s->srv, s->room);
+    int teacher = s->role == TF_ROLE_TEACHER;
+    int allowed = teacher || tf_room_pupils_unmute(s->srv, s->room);
+    int allowed_video = teacher || tf_room_pupils_video(s->srv, s->room);
     int refused = 0;
     if (m->audio >= 0)
         s->self_audio = m->audio;
@@ -269,7 +279,7 @@ static void on_mute(tf_session_t *s, const tf_room_msg_t *m)
             refused = 1;
     }
     if (s->mod_video && m->video == 0) {
-        if (allowed)
+        if (allowed_video)
             tf_session_moderate(s, -1, 0);
         else
             refused = 1;
@@ -314,6 +324,8 @@ static void on_screen(tf_session_t *s, const tf_room_msg_t *m)
         return;
     }
     t->is_screen = m->raised;
+    if (t->is_screen && t->mod_video)
+        tf_session_moderate(t, -1, 0); /* the teacher's screen is no pupil's camera */
     post_control(t, TF_CTL_SCREEN, m->raised);
     tf_session_participants_changed(s->srv, s->room);
 }
@@ -345,11 +357,12 @@ void tf_session_ws_message(void *ctx, void *owner, const char *text, size_t len)
     case TF_RMSG_POLICY:
         if (s->role != TF_ROLE_TEACHER)
             send_error(s, "forbidden", "only the teacher changes the room's rules");
-        else
-            tf_room_set_policy(
-                s->srv, s->room,
-                m->pupils_unmute >= 0 ? m->pupils_unmute : tf_room_pupils_unmute(s->srv, s->room),
-                m->pupils_chat >= 0 ? m->pupils_chat : tf_room_pupils_chat(s->srv, s->room));
+        else {
+            tf_room_rules_t r = {.pupils_unmute = m->pupils_unmute,
+                                 .pupils_video = m->pupils_video,
+                                 .pupils_chat = m->pupils_chat};
+            tf_room_set_rules(s->srv, s->room, &r);
+        }
         break;
     case TF_RMSG_SCREEN:
         on_screen(s, m);

@@ -14,6 +14,7 @@
 #include "server/api.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/moderate.h"
 #include "server/session.h"
 
 #define ANSWER_CAP 16384
@@ -102,6 +103,7 @@ static int whip_post(tf_server_t *srv, const char *room, const tf_http_request_t
         goto done;
     }
     tf_session_set_role(s, (tf_role_t)role);
+    tf_moderate_session_joined(srv, s); /* the room's camera rule and stored layout */
     tf_api_whip_joined(srv, room, tf_session_id(s), name, role);
     out->status = 201;
     out->content_type = "application/sdp";

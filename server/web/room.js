@@ -28,6 +28,44 @@
     try { await sender.setParameters(params); } catch (e) { /* keep what we had */ }
   }
 
+  // Layout metadata waits for its picture: the server tags each layout with the RTP timestamp of
+  // the first frame drawn in it (rtp_ts), and the labels switch when the video element presents
+  // that frame — the WebSocket is faster than the video path (jitter buffer, decoding). Without
+  // frames (paused video, a browser without requestVideoFrameCallback) a layout waits 3 s at most.
+  let pendingLayouts = [], presentedTs = null, watching = false, received = null;
+  const tsNotBefore = (a, b) => ((a - b) | 0) >= 0; // RTP timestamps wrap at 2^32
+  function flushLayouts() {
+    let next = null;
+    const now = performance.now();
+    while (pendingLayouts.length && ((presentedTs !== null && tsNotBefore(presentedTs, pendingLayouts[0].rtp_ts)) ||
+           now - pendingLayouts[0].receivedAt > 3000)) next = pendingLayouts.shift();
+    if (next) { layout = next; showLayout(); }
+  }
+  function watchFrames() {
+    const v = $('mix');
+    if (watching || !v.requestVideoFrameCallback) return;
+    watching = true;
+    const onFrame = (now, meta) => {
+      if (typeof meta.rtpTimestamp === 'number') presentedTs = meta.rtpTimestamp >>> 0;
+      flushLayouts();
+      if (pendingLayouts.length) v.requestVideoFrameCallback(onFrame);
+      else watching = false;
+    };
+    v.requestVideoFrameCallback(onFrame);
+  }
+  function onLayout(msg) {
+    received = msg;
+    if (typeof msg.rtp_ts !== 'number' || !$('mix').requestVideoFrameCallback) {
+      layout = msg;
+      showLayout();
+      return;
+    }
+    msg.receivedAt = performance.now();
+    pendingLayouts.push(msg);
+    flushLayouts();
+    if (pendingLayouts.length) { watchFrames(); setTimeout(flushLayouts, 3100); }
+  }
+
   function showLayout() {
     const wrap = $('canvas-wrap'), video = $('mix'), labels = $('labels');
     labels.textContent = '';
@@ -68,7 +106,7 @@
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       events.push(msg);
       if (msg.type === 'welcome') { selfId = msg.member; setRole(msg.role || 'pupil'); }
-      else if (msg.type === 'layout') { layout = msg; showLayout(); }
+      else if (msg.type === 'layout') onLayout(msg);
       else if (msg.type === 'room') { roomState = msg; showRoomState(); }
       else if (msg.type === 'participants') { participants = msg.list; showParticipants(); }
       else if (msg.type === 'moderated') onModerated(msg);
@@ -240,7 +278,7 @@
     const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 8 }, audio: false });
     const track = stream.getVideoTracks()[0];
     if ('contentHint' in track) track.contentHint = 'detail'; // the browser keeps text sharp
-    const w = new TafelWhip(roomName, { name: ($('name').value || '') });
+    const w = new TafelWhip(roomName, { name: ($('name').value || ''), kinds: ['video'] });
     screen = { whip: w, stream };
     try {
       await w.join(stream, 'sendonly');
@@ -419,11 +457,16 @@
   $('camera').addEventListener('change', preview);
   $('microphone').addEventListener('change', preview);
   if (!q.get('room') || !q.get('name')) preview();
-  window.tafelRoom = { join, leave, stats, layout: () => layout, video: () => $('mix'),
+  // layout(): the layout of the picture shown now; layoutReceived(): the newest from the server
+  window.tafelRoom = { join, leave, stats, layout: () => layout, layoutReceived: () => received,
+    video: () => $('mix'), presentedRtpTs: () => presentedTs, screenStream: () => (screen ? screen.stream : null),
     pc: () => (whip ? whip.pc : null), tier: () => tier, uplink: () => uplink,
     toggleMic: () => $('mic').click(), toggleCamera: () => $('cam').click(),
     role: () => role, events: () => events, participants: () => participants,
     roomState: () => roomState, chat: () => chatLog, lastError: () => lastError,
     send, moderate, startScreen, stopScreen: () => stopScreen(true),
+    // the screen session's media: kind and direction of each transceiver
+    screenMedia: () => (screen && screen.whip.pc ? screen.whip.pc.getTransceivers()
+      .map((tr) => tr.receiver.track.kind + ':' + tr.currentDirection) : []),
     openPanel: () => { if ($('side').hidden) $('side-toggle').click(); } };
 })();

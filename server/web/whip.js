@@ -2,8 +2,11 @@
 // candidate), and leaves with DELETE. Used by every page that sends or receives media.
 'use strict';
 window.TafelWhip = class {
-  constructor(room, { name = '', codec = '', mediaPort = 0, token = '' } = {}) {
+  constructor(room, { name = '', codec = '', mediaPort = 0, token = '', kinds = ['audio', 'video'] } = {}) {
     this.room = room;
+    // The media sections offered: ['video'] with join(stream, 'sendonly') sends a picture and
+    // receives nothing (a shared screen must not receive the room's sound a second time).
+    this.kinds = kinds;
     this.token = token; // a join token; '' asks window.tafelJoinToken when there is one
     this.name = name;
     this.codec = codec; // '' (browser default order), 'h264' or 'vp8': offer only that codec
@@ -23,7 +26,7 @@ window.TafelWhip = class {
   async join(stream, direction = 'sendrecv') {
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.pc = pc;
-    for (const kind of ['audio', 'video']) {
+    for (const kind of this.kinds) {
       const track = stream && stream.getTracks().find((t) => t.kind === kind);
       const tr = track ? pc.addTransceiver(track, { direction, streams: [stream] })
         : pc.addTransceiver(kind, { direction: 'recvonly' });

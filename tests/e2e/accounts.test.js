@@ -10,37 +10,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { launch, waitFor } = require('./browser');
+const { launch, waitFor, toneLevels } = require('./browser');
 const { startAuthServer, Client } = require('./accounts-server');
 
 const DIR = process.env.TAFEL_MEDIA_DIR;
 const SHOTS = DIR;
-
-// In the page: the level (dB) of each frequency in the received sound, over ~1.5 s (as in
-// room.test.js).
-async function toneLevels(freqs) {
-  const v = window.tafelRoom.video();
-  await v.play().catch(() => {});
-  const ctx = new AudioContext();
-  await ctx.resume();
-  const src = ctx.createMediaStreamSource(v.srcObject);
-  const an = ctx.createAnalyser();
-  an.fftSize = 16384;
-  an.smoothingTimeConstant = 0.8;
-  src.connect(an);
-  const bins = new Float32Array(an.frequencyBinCount);
-  const acc = freqs.map(() => -200);
-  for (let k = 0; k < 15; k++) {
-    await new Promise((r) => setTimeout(r, 100));
-    an.getFloatFrequencyData(bins);
-    freqs.forEach((f, i) => {
-      const b = Math.round(f / (ctx.sampleRate / an.fftSize));
-      acc[i] = Math.max(acc[i], bins[b - 1], bins[b], bins[b + 1]);
-    });
-  }
-  await ctx.close();
-  return acc;
-}
 
 // The whole page, or (sel) one element: the account pages' card, without the empty page around it.
 const shot = (page, name, sel) => (sel ? page.locator(sel).first().screenshot({ path: path.join(SHOTS, name) })

@@ -10,8 +10,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { waitFor } = require('./browser');
+const { launch, waitFor, tileColours, toneLevels, dist, sleep } = require('./browser');
 
 const URL = process.env.TAFEL_URL;
 const DIR = process.env.TAFEL_MEDIA_DIR;
@@ -21,77 +20,14 @@ const PEOPLE = [
   { name: 'Clara', colour: 'blue', rgb: [0, 0, 255], hz: 880 },
 ];
 
-// Like browser.js's launch, plus a fake screen for getDisplayMedia (auto-accepted).
-function launch(files) {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--auto-select-desktop-capture-source=Entire screen',
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
-      '--use-file-for-fake-video-capture=' + files.video,
-      '--use-file-for-fake-audio-capture=' + files.audio,
-    ],
-  });
-}
-
-function tileColours() {
-  const v = window.tafelRoom.video(), lay = window.tafelRoom.layout();
-  const c = document.createElement('canvas');
-  c.width = v.videoWidth;
-  c.height = v.videoHeight;
-  const g = c.getContext('2d');
-  g.drawImage(v, 0, 0);
-  const sx = c.width / lay.width, sy = c.height / lay.height;
-  return lay.tiles.filter((t) => t.w).map((t) => {
-    const x = Math.round((t.x + t.w / 4) * sx), y = Math.round((t.y + t.h / 4) * sy);
-    const w = Math.max(1, Math.round(t.w / 2 * sx)), h = Math.max(1, Math.round(t.h / 2 * sy));
-    const d = g.getImageData(x, y, w, h).data;
-    const sum = [0, 0, 0];
-    for (let i = 0; i < d.length; i += 4) { sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2]; }
-    const n = d.length / 4;
-    return { name: t.name, rgb: sum.map((s) => Math.round(s / n)) };
-  });
-}
-
-async function toneLevels(freqs) {
-  const v = window.tafelRoom.video();
-  await v.play().catch(() => {});
-  const ctx = new AudioContext();
-  await ctx.resume();
-  const src = ctx.createMediaStreamSource(v.srcObject);
-  const an = ctx.createAnalyser();
-  an.fftSize = 16384;
-  an.smoothingTimeConstant = 0.8;
-  src.connect(an);
-  const bins = new Float32Array(an.frequencyBinCount);
-  const acc = freqs.map(() => -200);
-  for (let k = 0; k < 15; k++) {
-    await new Promise((r) => setTimeout(r, 100));
-    an.getFloatFrequencyData(bins);
-    freqs.forEach((f, i) => {
-      const b = Math.round(f / (ctx.sampleRate / an.fftSize));
-      acc[i] = Math.max(acc[i], bins[b - 1], bins[b], bins[b + 1]);
-    });
-  }
-  await ctx.close();
-  return acc;
-}
-
-const dist = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
-  { timeout: 240000 }, async () => {
+  { timeout: 360000 }, async () => {
     const room = 'mod-' + Date.now().toString(36);
     const browsers = [], pages = [];
     try {
       for (const p of PEOPLE) {
         const b = await launch({ video: path.join(DIR, p.colour + '.y4m'),
-          audio: path.join(DIR, p.colour + '.wav') });
+          audio: path.join(DIR, p.colour + '.wav'), screen: true });
         browsers.push(b);
         // the teacher's view in German: its screenshots illustrate docs/lehrkraefte.md
         const page = await b.newPage({ viewport: { width: 1280, height: 720 },
@@ -108,7 +44,7 @@ test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
             l: window.tafelRoom.layout(), r: window.tafelRoom.role() }));
           return { ok: st.s && st.s.video && st.s.video.framesDecoded > 30 && st.l &&
             st.l.tiles.length === 3 && st.r, st };
-        }, 40000, PEOPLE[i].name + ' decoding a 3-tile mix');
+        }, 90000, PEOPLE[i].name + ' decoding a 3-tile mix'); // generous: machine load
       }
       const roles = await Promise.all(pages.map((p) => p.evaluate(() => window.tafelRoom.role())));
       assert.deepStrictEqual(roles, ['teacher', 'pupil', 'pupil'], 'the first joiner moderates');
@@ -212,7 +148,7 @@ test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
       }, 15000, 'Clara\'s raised hand at the teacher');
       await anna.evaluate(() => window.tafelRoom.openPanel());
       await sleep(800);
-      await anna.screenshot({ path: path.join(DIR, 'moderation-teacher.png') });
+      await anna.screenshot({ path: path.join(DIR, 'moderation-teacher.png'), timeout: 60000 }); // fonts, under load
       await anna.evaluate((s) => window.tafelRoom.send({ type: 'hand', raised: false, target: s }), sess.Clara);
       await waitFor(async () => {
         const p = await clara.evaluate(() => document.getElementById('hand').getAttribute('aria-pressed'));
@@ -253,7 +189,34 @@ test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
       const big = pres.l.tiles[0], small = pres.l.tiles.find((x) => x.name === 'Ben');
       console.log(`  screen tile ${big.w}x${big.h}, Ben's tile ${small.w}x${small.h}`);
       assert.ok(big.w > 2 * small.w, 'the screen is the large tile');
-      await anna.screenshot({ path: path.join(DIR, 'moderation-screen.png') });
+      // The screen session sends its picture and receives nothing (no second copy of the sound).
+      assert.deepStrictEqual(await anna.evaluate(() => window.tafelRoom.screenMedia()), ['video:sendonly']);
+      // The teacher's picture, not only its labels, shows the presentation: the labels follow the
+      // frame the layout is tagged with (rtp_ts), and the large tile holds the shared screen.
+      const shown = await waitFor(async () => {
+        const r = await anna.evaluate(async () => {
+          const l = window.tafelRoom.layout();
+          if (!l || l.layout !== 'presentation' || !l.tiles[0].screen) return { l: l && l.layout };
+          const v = document.createElement('video');
+          v.muted = true;
+          v.srcObject = window.tafelRoom.screenStream();
+          await v.play();
+          const c = document.createElement('canvas');
+          c.width = v.videoWidth;
+          c.height = v.videoHeight;
+          c.getContext('2d').drawImage(v, 0, 0);
+          v.srcObject = null;
+          const d = c.getContext('2d').getImageData(c.width / 4, c.height / 4, c.width / 2, c.height / 2).data;
+          const sum = [0, 0, 0];
+          for (let i = 0; i < d.length; i += 4) { sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2]; }
+          return { l: l.layout, sent: sum.map((x) => Math.round(x / (d.length / 4))) };
+        });
+        if (!r.sent) return r;
+        const tile = (await anna.evaluate(tileColours))[0];
+        return { ok: dist(tile.rgb, r.sent) < 60, sent: r.sent, seen: tile.rgb, name: tile.name };
+      }, 15000, 'the shared screen in the large tile of the teacher\'s picture');
+      console.log(`  screen sent ${shown.sent}, seen in the large tile ${shown.seen}`);
+      await anna.screenshot({ path: path.join(DIR, 'moderation-screen.png'), timeout: 60000 });
       await anna.evaluate(() => window.tafelRoom.stopScreen());
       await waitFor(async () => {
         const l = await ben.evaluate(() => window.tafelRoom.layout());

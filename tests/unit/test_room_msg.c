@@ -47,6 +47,11 @@ static void test_parse(void **state)
     assert_int_equal(parse("{\"type\":\"policy\",\"pupils_chat\":false}", &m), 0);
     assert_int_equal(m.pupils_chat, 0);
     assert_int_equal(m.pupils_unmute, -1);
+    assert_int_equal(m.pupils_video, -1);
+    assert_int_equal(parse("{\"type\":\"policy\",\"pupils_video\":false}", &m), 0);
+    assert_int_equal(m.pupils_video, 0);
+    assert_int_equal(m.pupils_chat, -1);
+    assert_int_equal(parse("{\"type\":\"policy\",\"pupils_video\":1}", &m), -EINVAL);
     assert_int_equal(parse("{\"type\":\"screen\",\"on\":false,\"target\":\"x\"}", &m), 0);
     assert_int_equal(m.type, TF_RMSG_SCREEN);
     assert_int_equal(m.raised, 0);
