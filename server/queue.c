@@ -12,6 +12,7 @@ int tf_queue_init(tf_queue_t *q, size_t cap)
     if (!q->slots)
         return -ENOMEM;
     q->cap = cap;
+    q->reserve = cap / 8;
     pthread_mutex_init(&q->lock, NULL);
     return 0;
 }
@@ -35,11 +36,14 @@ static void copy_msg(tf_msg_t *dst, const tf_msg_t *src)
     memcpy(dst->data, src->data, src->len <= TF_MSG_DATA ? src->len : TF_MSG_DATA);
 }
 
+static int is_media(const tf_msg_t *m) { return m->kind == TF_MSG_RTP || m->kind == TF_MSG_RTCP; }
+
 int tf_queue_push(tf_queue_t *q, const tf_msg_t *m)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->len == q->cap) {
+    if (q->len >= (is_media(m) ? q->cap - q->reserve : q->cap)) {
         q->dropped++;
+        q->dropped_control += !is_media(m);
         pthread_mutex_unlock(&q->lock);
         return -ENOBUFS;
     }
@@ -67,6 +71,14 @@ uint64_t tf_queue_dropped(tf_queue_t *q)
 {
     pthread_mutex_lock(&q->lock);
     uint64_t d = q->dropped;
+    pthread_mutex_unlock(&q->lock);
+    return d;
+}
+
+uint64_t tf_queue_dropped_control(tf_queue_t *q)
+{
+    pthread_mutex_lock(&q->lock);
+    uint64_t d = q->dropped_control;
     pthread_mutex_unlock(&q->lock);
     return d;
 }

@@ -1,6 +1,9 @@
 /* queue.h — a bounded multi-producer, single-consumer queue of fixed-size messages between the
  * I/O loop and the media workers. Pushing never blocks on a full queue: the message is dropped
- * and counted (DESIGN §3). Waking the consumer (uv_async_send) is the caller's job. */
+ * and counted (DESIGN §3). Media (RTP, RTCP) may fill the queue only up to cap - reserve: the
+ * last slots are kept for everything else (joins, leaves, events, mutes, a teacher's
+ * controls), which a burst of media must not push out, since a lost control or layout event is
+ * not repaired by the next one. Waking the consumer (uv_async_send) is the caller's job. */
 #ifndef TF_QUEUE_H
 #define TF_QUEUE_H
 
@@ -43,16 +46,20 @@ typedef struct tf_queue {
     pthread_mutex_t lock;
     tf_msg_t *slots;
     size_t cap, head, len;
-    uint64_t dropped;
+    size_t reserve;           /* slots only non-media messages may take: cap / 8 */
+    uint64_t dropped;         /* every message refused */
+    uint64_t dropped_control; /* of those, non-media ones (the reserve was exhausted too) */
 } tf_queue_t;
 
 int tf_queue_init(tf_queue_t *q, size_t cap);
 void tf_queue_free(tf_queue_t *q); /* frees ptr payloads still queued */
 
-/* Copies m in: 0, or -ENOBUFS when full (dropped and counted; m->ptr stays the caller's). */
+/* Copies m in: 0, or -ENOBUFS when full for its kind (dropped and counted; m->ptr stays the
+ * caller's). */
 int tf_queue_push(tf_queue_t *q, const tf_msg_t *m);
 /* Copies the oldest message out: 0, or -EAGAIN when empty. */
 int tf_queue_pop(tf_queue_t *q, tf_msg_t *m);
 uint64_t tf_queue_dropped(tf_queue_t *q);
+uint64_t tf_queue_dropped_control(tf_queue_t *q);
 
 #endif

@@ -614,7 +614,8 @@ void tf__session_post_mute(tf_session_t *s)
         return;
     tf_msg_t m = {.kind = TF_MSG_MUTE, .member = s->member, .len = 1};
     m.data[0] = (uint8_t)(s->self_audio | s->self_video << 1);
-    tf_worker_post(s->worker, &m);
+    if (tf_worker_post(s->worker, &m) < 0) /* only when the queue's control reserve is full too */
+        tf_log(TF_LOG_WARN, "session %s: a control message was lost (worker queue full)", s->id);
 }
 
 tf_session_t *tf_session_find(tf_server_t *srv, const char *room, const char *id)

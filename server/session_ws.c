@@ -98,7 +98,8 @@ static void post_control(tf_session_t *s, int op, int value)
     snprintf(m.room, sizeof(m.room), "%s", s->room);
     m.data[0] = (uint8_t)op;
     m.data[1] = (uint8_t)(int8_t)value;
-    tf_worker_post(s->worker, &m);
+    if (tf_worker_post(s->worker, &m) < 0) /* only when the queue's control reserve is full too */
+        tf_log(TF_LOG_WARN, "session %s: a control message was lost (worker queue full)", s->id);
 }
 
 void tf_session_moderate(tf_session_t *s, int audio_off, int video_off)

@@ -121,7 +121,7 @@ done:
 static int server_stats(tf_server_t *srv, tf_http_reply_t *out)
 {
     int rooms = 0, members = 0, venc = 0, aenc = 0, dec = 0;
-    uint64_t drops = 0;
+    uint64_t drops = 0, control_drops = 0;
     for (int i = 0; i < srv->n_workers; i++) {
         tf_worker_t *w = &srv->workers[i];
         rooms += w->rooms_open;
@@ -130,6 +130,7 @@ static int server_stats(tf_server_t *srv, tf_http_reply_t *out)
         aenc += w->audio_encoders;
         dec += w->decoders;
         drops += tf_queue_dropped(&w->in) + tf_queue_dropped(&w->out);
+        control_drops += tf_queue_dropped_control(&w->in) + tf_queue_dropped_control(&w->out);
     }
     long rss_pages = 0, threads = 0, fds = 0;
     FILE *f = fopen("/proc/self/statm", "r");
@@ -165,10 +166,11 @@ static int server_stats(tf_server_t *srv, tf_http_reply_t *out)
         "{\"sessions\": %d, \"rooms\": %d, \"members\": %d, \"video_encoders\": %d, "
         "\"audio_encoders\": %d, \"decoders\": %d, \"workers\": %d, \"threads\": %ld, "
         "\"fds\": %ld, \"rss_kib\": %ld, \"heap_in_use_kib\": %zu, \"queue_drops\": %llu, "
-        "\"udp_in\": %llu, \"udp_out\": %llu, \"udp_unrouted\": %llu, \"bad_input\": %llu}\n",
+        "\"queue_control_drops\": %llu, \"udp_in\": %llu, \"udp_out\": %llu, "
+        "\"udp_unrouted\": %llu, \"bad_input\": %llu}\n",
         srv->n_sessions, rooms, members, venc, aenc, dec, srv->n_workers, threads, fds,
         rss_pages * (sysconf(_SC_PAGESIZE) / 1024), (mi.uordblks + mi.hblkhd) / 1024,
-        (unsigned long long)drops,
+        (unsigned long long)drops, (unsigned long long)control_drops,
         (unsigned long long)srv->stats.udp_in, (unsigned long long)srv->stats.udp_out,
         (unsigned long long)srv->stats.udp_unrouted, (unsigned long long)srv->stats.bad_input);
     return 1;

@@ -31,8 +31,11 @@ static tf_worker_room_t *room_of_member(tf_worker_t *w, uint32_t id)
 
 static void to_io(tf_worker_t *w, tf_msg_t *m)
 {
-    if (tf_queue_push(&w->out, m) < 0)
+    if (tf_queue_push(&w->out, m) < 0) {
         free(m->ptr); /* a full queue drops (counted by the queue) */
+        if (m->kind != TF_MSG_RTP && m->kind != TF_MSG_RTCP)
+            tf_log(TF_LOG_WARN, "worker: an event for member %u was lost (queue full)", m->member);
+    }
 }
 
 static void join(tf_worker_t *w, const tf_msg_t *msg)
