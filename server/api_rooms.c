@@ -116,6 +116,15 @@ static int owner(tf_api_t *api, const tf_http_request_t *req, const char *slug, 
     return 0;
 }
 
+/* The room's stored rules (what pupils may do, the starting layout) for its live room: whoever
+ * is about to join first, teacher or pupil, finds them in force. */
+static void apply_rules(tf_api_t *api, const tf_store_room_t *room)
+{
+    tf_room_set_rules(api->srv, room->slug,
+                      &(tf_room_rules_t){room->pupils_unmute, room->pupils_video,
+                                         room->pupils_chat, room->default_layout});
+}
+
 static void audit(tf_api_t *api, const tf_store_room_t *room, const char *action,
                   const char *detail)
 {
@@ -222,6 +231,7 @@ static int pupil_join(tf_api_t *api, const char *slug, const tf_http_request_t *
         return 1;
     }
     char token[TF_JOIN_TOKEN_LEN + 1];
+    apply_rules(api, &room);
     if (tf_join_token_issue(api->lobby, slug, name, TF_ROLE_PUPIL, now, token, sizeof(token)) < 0) {
         tf_http_json_error(out, 503, "busy", "");
         return 1;
@@ -333,9 +343,7 @@ static void teacher_token(tf_api_t *api, const tf_store_room_t *room, tf_http_re
         tf_http_json_error(out, 503, "busy", "");
         return;
     }
-    tf_room_set_rules(api->srv, room->slug,
-                      &(tf_room_rules_t){room->pupils_unmute, room->pupils_video,
-                                         room->pupils_chat, room->default_layout});
+    apply_rules(api, room);
     tf_json_escape(esc, sizeof(esc), name);
     tf__api_json(out, 200, "{\"token\": \"%s\", \"name\": \"%s\"}\n", token, esc);
 }
@@ -434,9 +442,7 @@ static void settings_set(tf_api_t *api, tf_store_room_t *room, const tf_http_req
         tf_http_json_error(out, 400, "bad-setting", "the store refused the settings");
         return;
     }
-    tf_room_set_rules(api->srv, r.slug,
-                      &(tf_room_rules_t){r.pupils_unmute, r.pupils_video, r.pupils_chat,
-                                         r.default_layout});
+    apply_rules(api, &r);
     audit(api, &r, "settings", "");
     settings_json(&r, out);
 }
