@@ -78,7 +78,9 @@ int tf_opus_enc_create(tf_opus_enc_t **out, const tf_opus_enc_config_t *cfg)
         (err = opus_encoder_ctl(e->enc, OPUS_SET_INBAND_FEC(cfg->inband_fec ? 1 : 0))) != OPUS_OK ||
         (err = opus_encoder_ctl(e->enc, OPUS_SET_PACKET_LOSS_PERC(cfg->expected_loss_pct))) !=
             OPUS_OK ||
-        (err = opus_encoder_ctl(e->enc, OPUS_SET_DTX(cfg->dtx ? 1 : 0))) != OPUS_OK)
+        (err = opus_encoder_ctl(e->enc, OPUS_SET_DTX(cfg->dtx ? 1 : 0))) != OPUS_OK ||
+        (err = opus_encoder_ctl(
+             e->enc, OPUS_SET_SIGNAL(cfg->voice ? OPUS_SIGNAL_VOICE : OPUS_AUTO))) != OPUS_OK)
         goto err;
     *out = e;
     return 0;

@@ -17,6 +17,9 @@ typedef struct tf_opus_enc_config {
     int inband_fec;        /* 1: in-band FEC (needs expected_loss_pct > 0 to matter) */
     int expected_loss_pct; /* 0..100, fed from measured loss at run time */
     int dtx;               /* 1: discontinuous transmission in silence */
+    int voice;             /* 1: tell libopus the signal is speech (OPUS_SIGNAL_VOICE): it then
+                            * keeps SILK/hybrid, the modes that carry in-band FEC, even for tonal
+                            * input it would otherwise code with CELT (no FEC); 0: auto */
 } tf_opus_enc_config_t;
 
 /* voice defaults: mono, 24 kbit/s, 20 ms, FEC on with 5 % expected loss, DTX off. */

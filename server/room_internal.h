@@ -9,6 +9,7 @@
 #include "mixer/compositor.h"
 #include "mixer/tier.h"
 #include "server/room.h"
+#include "server/room_tier.h"
 #include "server/rtc/bwe.h"
 #include "server/rtc/recv_stream.h"
 #include "server/rtc/rtcp.h"
@@ -74,8 +75,8 @@ typedef struct member {
     uint64_t next_rtcp_us;
     /* bandwidth and tier (room_rate.c) */
     tf_bwe_t *bwe;
-    uint64_t next_rate_us, tier_down_since, tier_up_since, tier_changed_us;
-    uint64_t trial_at_us, trial_wait_us; /* upgrade trials of an app-limited receiver */
+    uint64_t next_rate_us;
+    tf_tier_ctl_t tctl;        /* tier hysteresis and back-off (room_tier.c) */
     uint64_t tier_changes;
     int uplink_w, uplink_h, uplink_kbps; /* the budget last announced to this sender */
 } member_t;
@@ -112,6 +113,7 @@ typedef struct audio_enc {
     uint8_t packet[TF_OPUS_MAX_PACKET];
     int len;                   /* a packet completed this tick, 0 when none */
     uint32_t packet_ts;
+    int loss_pct;              /* the loss hint given to the encoder (room_audio.c) */
 } audio_enc_t;
 
 struct tf_room {

@@ -1,7 +1,7 @@
 /* room_rate.c — per-receiver bandwidth and the room's tiers: feeds each receiver's estimator
  * (transport-cc, REMB, receiver reports), probes with RTX padding, moves receivers between tiers
- * with hysteresis (audio only below the lowest), and tells senders their uplink budget (REMB and
- * an event). No packet contents and no encoding here. */
+ * (room_tier.c decides; audio only below the lowest), and tells senders their uplink budget (REMB
+ * and an event). No packet contents and no encoding here. */
 #include "server/room_internal.h"
 
 #include <stdio.h>
@@ -11,12 +11,7 @@
 #include "server/rtc/rtcp_feedback.h"
 
 #define RATE_INTERVAL_US 500000
-#define DOWN_HOLD_US 1000000   /* a lower estimate must last this long to move down */
-#define UP_HOLD_US 4000000     /* a higher one this long to move up (one tier at a time) */
-#define TRIAL_WAIT_US 8000000  /* an app-limited receiver below the start tier tries one up */
-#define TRIAL_WAIT_MAX_US 120000000
-#define AUDIO_BPS 50000        /* 32 kbit/s Opus in 20 ms packets on the wire (MEDIA-NOTES) */
-#define VIDEO_OVERHEAD 1.10    /* RTP, extension and SRTP bytes on top of the encoder's rate */
+#define AUDIO_BPS TF_TIER_AUDIO_BPS
 
 uint64_t tf__room_ntp(uint64_t now_us)
 {
@@ -87,18 +82,6 @@ void tf__room_rate_rtcp(tf_room_t *r, member_t *m, const tf_rtcp_packet_t *p)
     }
 }
 
-/* The highest video tier the budget carries, or TF_TIER_AUDIO. */
-static tf_tier_id_t tier_for(uint64_t target_bps, int audio)
-{
-    int64_t video = (int64_t)target_bps - (audio ? AUDIO_BPS : 0);
-    for (int t = TF_TIER_HIGH; t >= TF_TIER_LOW; t--) {
-        const tf_tier_t *tier = tf_tier_get((tf_tier_id_t)t);
-        if (video >= (int64_t)(tier->video_kbps * 1000 * VIDEO_OVERHEAD))
-            return (tf_tier_id_t)t;
-    }
-    return TF_TIER_AUDIO;
-}
-
 static void announce_tier(tf_room_t *r, member_t *m, const tf_bwe_state_t *st)
 {
     const tf_tier_t *t = tf_tier_get(m->tier);
@@ -121,58 +104,11 @@ static void choose_tier(tf_room_t *r, member_t *m)
         return;
     tf_bwe_state_t st;
     tf_bwe_get_state(m->bwe, &st);
-    uint64_t target = st.target_bps;
-    tf_tier_id_t want = tier_for(target, m->info.audio.receives);
-    /* A mix of still pictures is sent at a few kbit/s, and an estimate derived from so little
-     * traffic says nothing about the link. Move down only when the link carries less than we
-     * send, or loses a lot. */
-    int loaded = st.sent_bps > AUDIO_BPS + 100000; /* enough video to learn from */
-    int congested = (loaded && (double)st.target_bps < 0.9 * (double)st.sent_bps) ||
-                    st.loss_fraction > 0.1;
-    if (want < m->tier && !congested)
-        want = m->tier;
-    uint64_t now = r->now_us;
-    /* Little traffic teaches the estimator little, and probes may not get through: a receiver
-     * pushed below the start tier that has seen no congestion for a while tries one tier up.
-     * Each trial that fails doubles the wait (8 s, 16 s, ... 2 min). */
-    if (!m->trial_wait_us)
-        m->trial_wait_us = TRIAL_WAIT_US;
-    if (m->trial_at_us && now - m->trial_at_us > 20000000) {
-        m->trial_at_us = 0;
-        m->trial_wait_us = TRIAL_WAIT_US; /* the last trial held */
-    }
-    if (want <= m->tier && m->tier < TF_TIER_MEDIUM && !congested &&
-        now - m->tier_changed_us >= m->trial_wait_us) {
-        want = (tf_tier_id_t)(m->tier + 1);
-        m->trial_at_us = now;
-        m->tier_up_since = now - UP_HOLD_US; /* no further wait: the trial is the test */
-    }
-    if (want == m->tier) {
-        m->tier_down_since = m->tier_up_since = 0;
+    if (!m->tctl.p.up_headroom)
+        tf_tier_ctl_init(&m->tctl, r->now_us);
+    tf_tier_id_t want = tf_tier_ctl_step(&m->tctl, r->now_us, m->tier, &st, m->info.audio.receives);
+    if (want == m->tier)
         return;
-    }
-    if (want < m->tier) {
-        m->tier_up_since = 0;
-        if (!m->tier_down_since)
-            m->tier_down_since = now;
-        if (now - m->tier_down_since < DOWN_HOLD_US)
-            return;
-        want = (tf_tier_id_t)(m->tier - 1); /* down one step at a time too */
-        if (m->trial_at_us && now - m->trial_at_us < 10000000) {
-            m->trial_wait_us = m->trial_wait_us * 2 > TRIAL_WAIT_MAX_US ? TRIAL_WAIT_MAX_US
-                                                                         : m->trial_wait_us * 2;
-            m->trial_at_us = 0;
-        }
-    } else {
-        m->tier_down_since = 0;
-        if (!m->tier_up_since)
-            m->tier_up_since = now;
-        if (now - m->tier_up_since < UP_HOLD_US)
-            return;
-        want = (tf_tier_id_t)(m->tier + 1); /* up one step at a time */
-    }
-    m->tier_down_since = m->tier_up_since = 0;
-    m->tier_changed_us = now;
     m->tier = want;
     m->tier_changes++;
     r->stats.tier_changes++;

@@ -44,13 +44,18 @@ typedef struct change {
     double link_bps, loss;
 } change_t;
 
+struct sim;
+
 typedef struct sim_config {
     const char *name;
+    void (*every_100ms)(struct sim *s, void *user); /* optional: a test's sender policy */
+    void *user;
     double link_bps;
     int64_t prop_us; /* one way, each direction */
     uint32_t queue_bytes;
     double loss;    /* random loss before the queue */
     double app_bps; /* 0: the sender sends whatever the target allows */
+    bool app_fixed; /* send app_bps whatever the target (a room's tier encoder) */
     bool probes;
     int64_t probes_from_us;
     bool twcc; /* false: RR + REMB only */
@@ -200,7 +205,7 @@ static void sender_step(sim_t *s)
         } else {
             send_packet(s, ts, 0);
             rate = (double)tf_bwe_target_bps(s->bwe);
-            if (s->c.app_bps > 0 && s->c.app_bps < rate)
+            if (s->c.app_bps > 0 && (s->c.app_bps < rate || s->c.app_fixed))
                 rate = s->c.app_bps;
         }
         s->next_send += PKT * 8 / rate * 1e6;
@@ -397,6 +402,8 @@ static sim_t *run(const sim_config_t *c)
             s->loss = c->changes[ci].loss;
             ci++;
         }
+        if (c->every_100ms && s->t % 100000 == 0)
+            c->every_100ms(s, c->user);
         sender_step(s);
         link_advance(s, (double)s->t);
         receiver_take(s);

@@ -445,6 +445,114 @@ static void test_bad_input(void **state)
     tf_opus_dec_destroy(&dec);
 }
 
+/* ---- random loss: the room's mix profiles with its loss hint ------------------------------ */
+
+/* 20 s of voice_like() through one of the room's mix profiles (rate, packet ms, loss hint),
+ * seeded random packet loss; the receiver decodes the packet after a loss with FEC, as the
+ * room's jitter path does. A frame counts as reconstructed when its SNR against the loss-free
+ * decode beats concealment's by 1 dB. Returns the fraction of frames intact or rebuilt. */
+static double random_loss(int bps, int ms, int hint, double loss, double *kbps)
+{
+    enum { SECONDS = 20 };
+    int fs = RATE / 1000 * ms, frames = SECONDS * 1000 / ms;
+    float *in = calloc((size_t)frames * fs, sizeof(float));
+    float *ref = calloc((size_t)fs, sizeof(float)), *got = calloc((size_t)fs, sizeof(float));
+    float *plc = calloc((size_t)fs, sizeof(float));
+    uint8_t(*pkt)[TF_OPUS_MAX_PACKET] = calloc((size_t)frames, TF_OPUS_MAX_PACKET);
+    int *len = calloc((size_t)frames, sizeof(int));
+    assert_true(in && ref && got && plc && pkt && len);
+    voice_like(in, (size_t)frames * fs);
+    tf_opus_enc_config_t cfg;
+    tf_opus_enc_config_default(&cfg);
+    cfg.bitrate_bps = bps;
+    cfg.frame_ms = ms;
+    cfg.expected_loss_pct = hint;
+    tf_opus_enc_t *enc = NULL;
+    assert_int_equal(tf_opus_enc_create(&enc, &cfg), 0);
+    double bytes = 0;
+    for (int f = 0; f < frames; f++) {
+        len[f] = tf_opus_enc_encode(enc, in + (size_t)f * fs, pkt[f], TF_OPUS_MAX_PACKET);
+        assert_true(len[f] > 2);
+        bytes += len[f];
+    }
+    tf_opus_enc_destroy(&enc);
+    *kbps = bytes * 8 / SECONDS / 1000;
+    tf_opus_dec_t *dr = NULL, *dg = NULL, *dp = NULL;
+    assert_int_equal(tf_opus_dec_create(&dr, 1), 0);
+    assert_int_equal(tf_opus_dec_create(&dg, 1), 0);
+    assert_int_equal(tf_opus_dec_create(&dp, 1), 0);
+    uint64_t seed = 0x5eed ^ (uint64_t)(loss * 1000) ^ (uint64_t)ms << 20;
+    int good = 0, lost = 0, rebuilt = 0;
+    char *drop = calloc((size_t)frames, 1);
+    assert_non_null(drop);
+    for (int f = 1; f < frames - 1; f++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        drop[f] = (double)(seed >> 11) / 9007199254740992.0 < loss;
+    }
+    for (int f = 0; f < frames; f++) {
+        assert_int_equal(tf_opus_dec_decode(dr, pkt[f], (size_t)len[f], 0, ref, fs), fs);
+        if (!drop[f]) {
+            assert_int_equal(tf_opus_dec_decode(dg, pkt[f], (size_t)len[f], 0, got, fs), fs);
+            assert_int_equal(tf_opus_dec_decode(dp, pkt[f], (size_t)len[f], 0, plc, fs), fs);
+            good++;
+            continue;
+        }
+        lost++;
+        int next = f + 1 < frames && !drop[f + 1];
+        assert_int_equal(tf_opus_dec_decode(dg, next ? pkt[f + 1] : NULL,
+                                            next ? (size_t)len[f + 1] : 0, next, got, fs), fs);
+        assert_int_equal(tf_opus_dec_decode(dp, NULL, 0, 0, plc, fs), fs);
+        double sig = 0, eg = 0, ep = 0;
+        for (int i = 0; i < fs; i++) {
+            sig += (double)ref[i] * ref[i];
+            eg += ((double)ref[i] - got[i]) * ((double)ref[i] - got[i]);
+            ep += ((double)ref[i] - plc[i]) * ((double)ref[i] - plc[i]);
+        }
+        if (10 * log10((sig + 1e-12) / (eg + 1e-12)) > 10 * log10((sig + 1e-12) / (ep + 1e-12)) + 1)
+            rebuilt++;
+    }
+    double ok = (double)(good + rebuilt) / frames;
+    printf("  %2d kbit/s %2d ms hint %2d %%, loss %.0f %%: %d of %d lost frames rebuilt, "
+           "%.2f %% intact or rebuilt, %.1f kbit/s payload\n",
+           bps / 1000, ms, hint, loss * 100, rebuilt, lost, 100 * ok, *kbps);
+    tf_opus_dec_destroy(&dr);
+    tf_opus_dec_destroy(&dg);
+    tf_opus_dec_destroy(&dp);
+    free(drop);
+    free(in);
+    free(ref);
+    free(got);
+    free(plc);
+    free(pkt);
+    free(len);
+    return ok;
+}
+
+static void test_room_profiles_random_loss(void **state)
+{
+    (void)state;
+    static const struct {
+        int bps, ms;
+    } prof[] = {{32000, 20}, {24000, 40}, {16000, 60}};
+    for (size_t p = 0; p < sizeof(prof) / sizeof(prof[0]); p++) {
+        double k0, k10, k;
+        double none = random_loss(prof[p].bps, prof[p].ms, 0, 0.02, &k0);
+        /* The room's hint: 10 % + 3 × the measured loss, at most 25 % (room_audio.c). */
+        double two = random_loss(prof[p].bps, prof[p].ms, 16, 0.02, &k10);
+        double five = random_loss(prof[p].bps, prof[p].ms, 25, 0.05, &k);
+        printf("  -> FEC cost at hint 16 %%: %+.1f kbit/s payload (%.1f vs %.1f)\n", k10 - k0, k10,
+               k0);
+        assert_true(none < 0.99); /* without a hint nothing is rebuilt: the link's loss shows */
+        /* 16 kbit/s in 60 ms packets (the audio-only tier) gets no LBRR from libopus 1.3.1 at
+         * these hints, and 5 % on 40 ms packets is short of 99 %: reported, not asserted. */
+        if (prof[p].ms <= 40)
+            assert_true(two >= 0.99);
+        if (prof[p].ms == 20)
+            assert_true(five >= 0.99);
+        (void)k;
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -452,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_tone_mono),     cmocka_unit_test(test_tone_stereo),
         cmocka_unit_test(test_fec_beats_plc), cmocka_unit_test(test_dtx_silence),
         cmocka_unit_test(test_set_bitrate),   cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_room_profiles_random_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
