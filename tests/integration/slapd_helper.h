@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/integration/http_helper.h"
+
 #define BASE "dc=school,dc=test"
 #define DISABLED_FILTER "(&(mail=%s)(!(employeeType=disabled)))"
 
@@ -53,22 +55,6 @@ static inline int write_file(const char *name, const char *text)
         return -1;
     fputs(text, f);
     return fclose(f);
-}
-
-/* A port the kernel just handed out on 127.0.0.1 (closed again; slapd binds it right after). */
-static inline int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 static inline int port_open(int port)
@@ -172,8 +158,8 @@ static inline int make_directory(void)
 
 static inline int start_slapd(void)
 {
-    port_plain = free_port();
-    port_tls = free_port();
+    port_plain = th_free_port(SOCK_STREAM); /* slapd binds them right after */
+    port_tls = th_free_port(SOCK_STREAM);
     if (port_plain < 0 || port_tls < 0 || port_plain == port_tls)
         return -1;
     char urls[256], conf[1024], log[1024];

@@ -24,70 +24,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/integration/http_helper.h"
+
 #define WORKERS 2
 
 static char work[400];
 static int http_port;
 static pid_t server = -1;
 
-static int free_port(int type)
-{
-    int fd = socket(AF_INET, type, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* GET path; returns the status, the body in a malloc'd *body. -1 when nothing answered. */
 static int http_get(const char *path, char **body)
 {
+    char *reply;
+    int st = th_request(http_port, "GET", path, NULL, NULL, &reply);
     *body = NULL;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)http_port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        if (fd >= 0)
-            close(fd);
+    if (st < 0)
         return -1;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof(req),
-                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap + 1);
-    ssize_t r;
-    while ((r = read(fd, buf + len, cap - len)) > 0) {
-        len += (size_t)r;
-        if (len == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    int status = -1;
-    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) {
-        free(buf);
-        return -1;
-    }
-    char *b = strstr(buf, "\r\n\r\n");
     /* A chunked reply would need decoding; the server sends Content-Length. */
-    assert_null(strcasestr(buf, "transfer-encoding: chunked"));
-    *body = strdup(b ? b + 4 : "");
-    free(buf);
-    return status;
+    assert_null(strcasestr(reply, "transfer-encoding: chunked"));
+    *body = strdup(th_body(reply));
+    free(reply);
+    return st;
 }
 
 static int setup_all(void **state)
@@ -96,46 +53,28 @@ static int setup_all(void **state)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", work, work);
     if (system(cmd) != 0)
         return -1;
-    http_port = free_port(SOCK_STREAM);
-    int media_port = free_port(SOCK_DGRAM);
+    http_port = th_free_port(SOCK_STREAM);
+    int media_port = th_free_port(SOCK_DGRAM);
     char hp[16], mp[16], wk[16], data[512], log[512];
     snprintf(hp, sizeof(hp), "%d", http_port);
     snprintf(mp, sizeof(mp), "%d", media_port);
     snprintf(wk, sizeof(wk), "%d", WORKERS);
     snprintf(data, sizeof(data), "%s/data", work);
     snprintf(log, sizeof(log), "%s/server.log", work);
-    server = fork();
-    if (server == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(TAFEL_BIN, "tafel", "serve", "--tls", "off", "--http-port", hp, "--media-port", mp,
-              "--workers", wk, "--data-dir", data, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {
-        char *body;
-        int st = http_get("/healthz", &body);
-        free(body);
-        if (st == 200)
-            return 0;
-        usleep(100 * 1000);
-    }
+    char *const argv[] = {"tafel", "serve", "--tls", "off", "--http-port", hp, "--media-port", mp,
+                          "--workers", wk, "--data-dir", data, NULL};
+    server = th_serve_start(TAFEL_BIN, argv, log, http_port);
+    if (server > 0)
+        return 0;
     fprintf(stderr, "test_metrics: the server did not come up, see %s\n", log);
     return -1;
 }
 
 static int teardown_all(void **state)
 {
-    int st = 0;
-    if (server > 0) {
-        kill(server, SIGINT);
-        waitpid(server, &st, 0);
-    }
     /* A clean stop (under ASan: no leak report either). */
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    int st = th_serve_stop(server);
+    if (st != 0) {
         fprintf(stderr, "test_metrics_http: the server did not stop cleanly (status %d)\n", st);
         return -1;
     }
