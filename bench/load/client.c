@@ -1,9 +1,10 @@
 /* client.c — one simulated participant of tafel-load, as a browser behaves on the wire: WHIP
  * offer, ICE checks with USE-CANDIDATE, the DTLS client (tests/unit/dtls_test_client.h), SRTP,
- * replay of its pre-encoded clip at real-time pacing with fresh sequence numbers and timestamps,
+ * replay of its pre-encoded clip at real-time pacing with fresh sequence numbers and timestamps
+ * (switching clip size, from the new clip's IDR, when the server's `uplink` message asks),
  * and on the receive side depacketizing (recv_stream.c), NACK/PLI, receiver reports, transport-cc
  * feedback, decoding when sampled, reading the frame stamps out of each tile and the tone bursts
- * out of the mix. It does not render, play out or adapt its own uplink. */
+ * out of the mix. It does not render, play out or follow REMB (only the `uplink` message). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,6 +583,20 @@ static void on_ws_text(lg_http_t *h, const char *text, size_t len, void *arg)
         memcpy(p->tile, ev.tile, sizeof(ev.tile));
         memset(p->tile_last, 0, sizeof(p->tile_last));
     }
+    if (ev.kind == TF_LOAD_EV_UPLINK) {
+        /* like a browser's setParameters: the largest clip fitting the budget, from its IDR */
+        int size = tf_clip_size_for(ev.width, ev.height, ev.kbps);
+        p->uplink_w = ev.width;
+        p->uplink_h = ev.height;
+        p->uplink_kbps = ev.kbps;
+        const tf_clip_t *c = p->lg->clips[p->slot][size];
+        if (c && c != p->clip) {
+            p->clip = c;
+            p->restart_clip = true;
+            p->uplink_switches++;
+            memset(p->hist_pkt, 0xff, sizeof(p->hist_pkt)); /* NACKs cannot reach the old clip */
+        }
+    }
     if (ev.kind == TF_LOAD_EV_TIER) {
         p->estimate_kbps = ev.estimate_kbps;
         snprintf(p->tier_reason, sizeof(p->tier_reason), "%s", ev.reason);
@@ -734,7 +749,7 @@ static int build_offer(part_t *p, char *out, size_t cap, int port)
 int part_join(part_t *p)
 {
     lg_t *lg = p->lg;
-    p->clip = lg->clips[p->slot];
+    p->clip = lg->clips[p->slot][0];
     p->estimate_kbps = -1;
     rand_text(p->ufrag, 8);
     rand_text(p->pwd, 24);

@@ -45,14 +45,15 @@ static int add_pkt(tf_clip_t *c, size_t *cap, int *pcap, const uint8_t *p, size_
 static int encode_video(tf_clip_t *c)
 {
     tf_venc_config_t vc;
-    tf_venc_config_default(&vc, TF_VCODEC_H264, TF_CLIP_W, TF_CLIP_H, TF_CLIP_KBPS);
+    const tf_clip_size_t *sz = &tf_clip_sizes[c->size];
+    tf_venc_config_default(&vc, TF_VCODEC_H264, sz->w, sz->h, sz->kbps);
     vc.fps_num = TF_CLIP_FPS;
     vc.fps_den = 1;
     vc.intra_refresh = 0;
     vc.keyint_max = 100000; /* like libwebrtc: an IDR at the start (and when the clip loops) */
     vc.max_slice_bytes = TF_CLIP_MAX_PAYLOAD;
     tf_venc_t *enc = NULL;
-    tf_frame_t *f = tf_frame_alloc(TF_CLIP_W, TF_CLIP_H);
+    tf_frame_t *f = tf_frame_alloc(sz->w, sz->h);
     size_t cap = 0;
     int pcap = 0, e = f ? tf_venc_create(&enc, &vc) : -ENOMEM;
     for (int k = 0; e == 0 && k < TF_CLIP_V_FRAMES; k++) {
@@ -119,15 +120,19 @@ static int encode_audio(tf_clip_t *c)
     return 0;
 }
 
-static void cache_path(char *out, size_t cap, const char *dir, unsigned slot)
+static void cache_path(char *out, size_t cap, const char *dir, const tf_clip_t *c)
 {
-    snprintf(out, cap, "%s/clip-%04u.bin", dir, slot);
+    if (c->size == 0) /* the name of the days when there was one size */
+        snprintf(out, cap, "%s/clip-%04u.bin", dir, c->slot);
+    else
+        snprintf(out, cap, "%s/clip-%04u-%dx%d.bin", dir, c->slot, tf_clip_sizes[c->size].w,
+                 tf_clip_sizes[c->size].h);
 }
 
 static int load(tf_clip_t *c, const char *dir)
 {
     char path[512];
-    cache_path(path, sizeof(path), dir, c->slot);
+    cache_path(path, sizeof(path), dir, c);
     FILE *f = fopen(path, "rb");
     if (!f)
         return -ENOENT;
@@ -173,7 +178,7 @@ static void save(const tf_clip_t *c, const char *dir)
 {
     char path[512], tmp[520];
     mkdir(dir, 0755);
-    cache_path(path, sizeof(path), dir, c->slot);
+    cache_path(path, sizeof(path), dir, c);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f)
@@ -190,12 +195,15 @@ static void save(const tf_clip_t *c, const char *dir)
         remove(tmp);
 }
 
-int tf_clip_get(tf_clip_t **out, unsigned slot, const char *cache_dir)
+int tf_clip_get(tf_clip_t **out, unsigned slot, int size, const char *cache_dir)
 {
+    if (size < 0 || size >= TF_CLIP_N_SIZES)
+        return -EINVAL;
     tf_clip_t *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
     c->slot = slot;
+    c->size = size;
     if (cache_dir && load(c, cache_dir) == 0) {
         *out = c;
         return 0;

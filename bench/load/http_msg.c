@@ -249,6 +249,12 @@ int tf_load_event_parse(const char *json, size_t len, tf_load_event_t *out)
         const cJSON *why = cJSON_GetObjectItemCaseSensitive(root, "reason");
         if (cJSON_IsString(why))
             snprintf(out->reason, sizeof(out->reason), "%s", why->valuestring);
+    } else if (!strcmp(type->valuestring, "uplink")) {
+        out->kind = TF_LOAD_EV_UPLINK;
+        if (get_int(root, "width", &out->width) || get_int(root, "height", &out->height) ||
+            get_int(root, "kbps", &out->kbps) || out->width <= 0 || out->height <= 0 ||
+            out->kbps <= 0)
+            goto out;
     } else {
         out->kind = TF_LOAD_EV_OTHER;
     }

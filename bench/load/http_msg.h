@@ -48,6 +48,7 @@ typedef enum {
     TF_LOAD_EV_WELCOME,
     TF_LOAD_EV_LAYOUT,
     TF_LOAD_EV_TIER,
+    TF_LOAD_EV_UPLINK,
 } tf_load_ev_kind_t;
 
 #define TF_LOAD_MAX_TILES TF_LAYOUT_MAX_TILES
@@ -56,7 +57,8 @@ typedef struct tf_load_event {
     tf_load_ev_kind_t kind;
     uint32_t member;   /* welcome: our id in layouts */
     char tier[12];     /* layout, tier: "audio", "low", "medium", "high" */
-    int width, height; /* layout, tier: the canvas we receive */
+    int width, height; /* layout, tier: the canvas we receive; uplink: the picture to send */
+    int kbps;          /* uplink: the video bitrate to send */
     int estimate_kbps; /* tier */
     bool audio_only;   /* tier */
     char reason[32];   /* tier: what moved the estimate */

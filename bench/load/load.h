@@ -96,7 +96,9 @@ struct part {
     bool dtls_init;
     tf_srtp_t *srtp;
     /* what we send */
-    const tf_clip_t *clip;
+    const tf_clip_t *clip; /* the uplink size the server asked for (tf_clip_sizes[clip->size]) */
+    int uplink_switches;   /* times an `uplink` message moved us to another clip */
+    int uplink_w, uplink_h, uplink_kbps; /* the last `uplink` message (0: none came) */
     uint32_t a_ssrc, v_ssrc, rtcp_ssrc;
     uint16_t a_seq, v_seq, twcc_up;
     uint32_t a_ts0, v_ts0;
@@ -170,8 +172,8 @@ struct lg {
     bool use_relay;
     int relay_who; /* participants per room through the relay (from the first) */
     const char *cache_dir;
-    int decode_every; /* 1: every receiver decodes; k: every k-th */
-    tf_clip_t *clips[LG_MAX_SLOTS];
+    int decode_every;                                /* 1: every receiver decodes; k: every k-th */
+    tf_clip_t *clips[LG_MAX_SLOTS][TF_CLIP_N_SIZES]; /* a slot's clip per uplink size */
     lg_slot_times_t slots[LG_MAX_SLOTS];
     part_t *parts;
     int n_parts, cap_parts, participants; /* participants per room */

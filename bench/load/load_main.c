@@ -345,9 +345,10 @@ static void add_room(run_t *r)
         p->relayed = lg->use_relay && i < lg->relay_who;
         p->decode = p->idx % lg->decode_every == 0 || p->relayed;
         lg->slots[p->slot].part = p->idx;
-        if (!lg->clips[p->slot] &&
-            tf_clip_get(&lg->clips[p->slot], (unsigned)p->slot, lg->cache_dir) < 0)
-            die("cannot encode a clip");
+        for (int z = 0; z < TF_CLIP_N_SIZES; z++)
+            if (!lg->clips[p->slot][z] &&
+                tf_clip_get(&lg->clips[p->slot][z], (unsigned)p->slot, z, lg->cache_dir) < 0)
+                die("cannot encode a clip");
         lg->n_parts++;
     }
 }
@@ -660,6 +661,37 @@ static void parse_args(opts_t *o, int argc, char **argv)
         die("bad --rooms, --participants (1..49), --duration or --join-interval-ms");
 }
 
+/* Which clip (uplink size) the senders ended on, on stdout and at the end of report.md. */
+static void print_uplinks(const lg_t *lg, const char *outdir)
+{
+    int on[TF_CLIP_N_SIZES] = {0}, switches = 0;
+    for (int i = 0; i < lg->n_parts; i++) {
+        if (lg->parts[i].clip)
+            on[lg->parts[i].clip->size]++;
+        switches += lg->parts[i].uplink_switches;
+    }
+    char line[256];
+    int n = snprintf(line, sizeof(line), "senders' uplink at the end:");
+    for (int z = 0; z < TF_CLIP_N_SIZES && n > 0 && (size_t)n < sizeof(line); z++)
+        n +=
+            snprintf(line + n, sizeof(line) - (size_t)n, "%s %d on %dx%d (%d kbit/s)", z ? "," : "",
+                     on[z], tf_clip_sizes[z].w, tf_clip_sizes[z].h, tf_clip_sizes[z].kbps);
+    const part_t *p0 = lg->n_parts ? &lg->parts[0] : NULL;
+    if (p0 && p0->uplink_w && n > 0 && (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n,
+                 "; the server last asked sender 0 for %dx%d at "
+                 "%d kbit/s",
+                 p0->uplink_w, p0->uplink_h, p0->uplink_kbps);
+    printf("tafel-load: %s; %d switches on `uplink` messages\n", line, switches);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/report.md", outdir);
+    FILE *f = fopen(path, "a");
+    if (f) {
+        fprintf(f, "\n- %s; %d switches on the server's `uplink` messages\n", line, switches);
+        fclose(f);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static run_t run;
@@ -727,8 +759,9 @@ int main(int argc, char **argv)
         add_room(r);
     if (r->o.mode == MODE_RAMP) /* encode every clip now, not between ramp steps */
         for (int s = first_rooms * lg->participants; s < total_max; s++)
-            if (tf_clip_get(&lg->clips[s], (unsigned)s, cache) < 0)
-                die("cannot encode a clip");
+            for (int z = 0; z < TF_CLIP_N_SIZES; z++)
+                if (tf_clip_get(&lg->clips[s][z], (unsigned)s, z, cache) < 0)
+                    die("cannot encode a clip");
 
     r->tty = isatty(2);
     r->cpu_measure0 = -1;
@@ -772,6 +805,7 @@ int main(int argc, char **argv)
            tt.receivers, tt.connected, tt.decoding_ok, tt.decoding,
            (unsigned long long)tt.stamps_read, lg_percentile(&lg->video_lat, 0.5),
            lg_percentile(&lg->video_lat, 0.95), lg_percentile(&lg->audio_lat, 0.5), r->outdir);
+    print_uplinks(lg, r->outdir);
     int bad = 0;
     if (r->o.check) {
         for (int i = 0; i < lg->n_parts; i++) {
@@ -799,7 +833,8 @@ int main(int argc, char **argv)
         printf("tafel-load: check %s\n", bad ? "FAILED" : "passed");
     }
     for (int s = 0; s < LG_MAX_SLOTS; s++)
-        tf_clip_free(&lg->clips[s]);
+        for (int z = 0; z < TF_CLIP_N_SIZES; z++)
+            tf_clip_free(&lg->clips[s][z]);
     free(lg->parts);
     free(r->series);
     free(lg->video_lat.v);

@@ -223,8 +223,9 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
     fprintf(md, "# tafel-load report\n\n");
     fprintf(md,
             "- mode **%s**: %d room(s) x %d participants = %d, measured %.0f s of %.0f s "
-            "wall time; every participant sends 320x180 H.264 at ~150 kbit/s + Opus 32 "
-            "kbit/s and receives the mix\n",
+            "wall time; every participant sends H.264 at 320x180 ~150 kbit/s, or 160x90 ~60 "
+            "kbit/s when the server's `uplink` message asks (see the end), + Opus 32 kbit/s "
+            "and receives the mix\n",
             in->mode, in->rooms, in->participants, total, in->measure_s, in->wall_s);
     fprintf(md,
             "- server: `%s`\n- machine: %d cores, **shared with other work** (only ratios "

@@ -1,6 +1,7 @@
 /* test_load_stamp.c — bench/load/stamp.c, the load generator's frame barcode and audio marker:
  * codeword round trip and rejection of damaged codewords; a stamped sender picture survives the
- * real path of a 30-participant room (x264 at a pupil's uplink rate, libavcodec decode, the
+ * real path of a 30-participant room (x264 at a pupil's uplink rate and size — tafel-load's
+ * 320x180 and 160x90 clips — libavcodec decode, the
  * compositor's downscale into a 30-tile grid at the low and medium tier, then the tier's own
  * H.264 encode and decode) and is read back from every tile; the tone marker is found in a mix. */
 #include <setjmp.h>
@@ -14,6 +15,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "bench/load/clip.h"
+#include "bench/load/http_msg.h"
 #include "bench/load/stamp.h"
 #include "codec/video.h"
 #include "mixer/compositor.h"
@@ -64,17 +67,19 @@ static tf_frame_t *through_h264(const tf_frame_t *in, int kbps)
     return out;
 }
 
-static void composite_and_read(int canvas_w, int canvas_h, int tier_kbps)
+/* 30 senders of w x h at up_kbps, composited into a grid on canvas_w x canvas_h, the tier's
+ * encoder at tier_kbps: every tile's stamp reads back. */
+static void composite_and_read(int w, int h, int up_kbps, int canvas_w, int canvas_h, int tier_kbps)
 {
-    enum { N = 30, W = 320, H = 180 };
+    enum { N = 30 };
     tf_compositor_t *c = NULL;
     assert_int_equal(tf_compositor_create(&c, canvas_w, canvas_h, ~0u), 0);
     assert_int_equal(tf_compositor_set_layout(c, TF_LAYOUT_GRID, N), 0);
     for (int i = 0; i < N; i++) {
-        tf_frame_t *pic = tf_frame_alloc(W, H);
+        tf_frame_t *pic = tf_frame_alloc(w, h);
         assert_non_null(pic);
         tf_stamp_draw(pic, (unsigned)(100 + i), (unsigned)(7 * i + 3));
-        tf_frame_t *sent = through_h264(pic, 150); /* the pupil's uplink */
+        tf_frame_t *sent = through_h264(pic, up_kbps); /* the pupil's uplink */
         assert_int_equal(tf_compositor_set_source(c, i, sent, "x"), 0);
         tf_frame_unref(&sent);
         tf_frame_unref(&pic);
@@ -93,8 +98,10 @@ static void composite_and_read(int canvas_w, int canvas_h, int tier_kbps)
             read++;
         }
     }
-    print_message("%dx%d at %d kbit/s: tile %dx%d, %d of %d stamps read\n", canvas_w, canvas_h,
-                  tier_kbps, l->tile[0].w, l->tile[0].h, read, N);
+    print_message("%dx%d senders at %d kbit/s, %dx%d at %d kbit/s: tile %dx%d, %d of %d stamps "
+                  "read\n",
+                  w, h, up_kbps, canvas_w, canvas_h, tier_kbps, l->tile[0].w, l->tile[0].h, read,
+                  N);
     assert_int_equal(read, N);
     /* the background between tiles carries no stamp */
     tf_rect_t bg = {0, 0, 16, 8};
@@ -109,13 +116,53 @@ static void composite_and_read(int canvas_w, int canvas_h, int tier_kbps)
 static void test_grid_low(void **state)
 {
     (void)state;
-    composite_and_read(320, 180, 120);
+    composite_and_read(320, 180, 150, 320, 180, 120);
 }
 
 static void test_grid_medium(void **state)
 {
     (void)state;
-    composite_and_read(640, 360, 350);
+    composite_and_read(320, 180, 150, 640, 360, 350);
+}
+
+/* tafel-load's small uplink clip (what a 30-tile grid's `uplink` message asks for) */
+static void test_grid_small_uplink(void **state)
+{
+    (void)state;
+    const tf_clip_size_t *small = &tf_clip_sizes[TF_CLIP_N_SIZES - 1];
+    assert_int_equal(small->w, 160);
+    assert_int_equal(small->h, 90);
+    composite_and_read(small->w, small->h, small->kbps, 320, 180, 120);
+    composite_and_read(small->w, small->h, small->kbps, 640, 360, 350);
+}
+
+/* the room event a sender switches clips on (server/room_rate.c's text) */
+static void test_uplink_event(void **state)
+{
+    (void)state;
+    tf_load_event_t ev;
+    const char *ok = "{\"type\": \"uplink\", \"width\": 208, \"height\": 117, \"fps\": 15, "
+                     "\"kbps\": 90}";
+    assert_int_equal(tf_load_event_parse(ok, strlen(ok), &ev), 0);
+    assert_int_equal(ev.kind, TF_LOAD_EV_UPLINK);
+    assert_int_equal(ev.width, 208);
+    assert_int_equal(ev.height, 117);
+    assert_int_equal(ev.kbps, 90);
+    assert_int_equal(tf_clip_size_for(ev.width, ev.height, ev.kbps), 1);
+    const char *no_kbps = "{\"type\": \"uplink\", \"width\": 208, \"height\": 117}";
+    assert_int_equal(tf_load_event_parse(no_kbps, strlen(no_kbps), &ev), -EPROTO);
+    const char *zero = "{\"type\": \"uplink\", \"width\": 0, \"height\": 117, \"kbps\": 90}";
+    assert_int_equal(tf_load_event_parse(zero, strlen(zero), &ev), -EPROTO);
+}
+
+static void test_clip_size_for(void **state)
+{
+    (void)state;
+    assert_int_equal(tf_clip_size_for(640, 360, 500), 0);
+    assert_int_equal(tf_clip_size_for(320, 180, 150), 0);
+    assert_int_equal(tf_clip_size_for(213, 120, 150), 1); /* too narrow for 320x180 */
+    assert_int_equal(tf_clip_size_for(320, 180, 100), 1); /* too few bits for it */
+    assert_int_equal(tf_clip_size_for(80, 45, 30), 1);    /* nothing fits: the smallest */
 }
 
 static void test_read_rejects(void **state)
@@ -157,9 +204,10 @@ static void test_tone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codeword), cmocka_unit_test(test_read_rejects),
-        cmocka_unit_test(test_grid_low), cmocka_unit_test(test_grid_medium),
-        cmocka_unit_test(test_tone),
+        cmocka_unit_test(test_codeword),          cmocka_unit_test(test_read_rejects),
+        cmocka_unit_test(test_grid_low),          cmocka_unit_test(test_grid_medium),
+        cmocka_unit_test(test_grid_small_uplink), cmocka_unit_test(test_clip_size_for),
+        cmocka_unit_test(test_uplink_event),      cmocka_unit_test(test_tone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
