@@ -2,11 +2,11 @@
  * and without per-macroblock quantizer offsets (mixer/roi.h), on a 3x3 grid at 640x360 where one
  * tile speaks (moves), two move a little and six are still. Same encoder, same frames, one run.
  * Prints Markdown. Not a speed benchmark. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_frames.h"
 #include "codec/video.h"
 #include "mixer/compositor.h"
 #include "mixer/roi.h"
@@ -24,25 +24,7 @@ static void draw(tf_frame_t *f, int src, int t)
             int v = 60 + src * 15 + ((x * 7 + y * 3 + ((x ^ y) & 31)) & 63) + ((x / 8 + y / 8) & 1) * 20;
             f->plane[0][y * f->stride[0] + x] = (uint8_t)(v > 235 ? 235 : v);
         }
-    for (int p = 1; p < 3; p++)
-        for (int y = 0; y < f->height / 2; y++)
-            memset(f->plane[p] + y * f->stride[p], 100 + src * 10 * p, (size_t)f->width / 2);
-    int bx = (t * 9) % (f->width - 120), by = f->height / 3;
-    for (int y = by; y < by + 100; y++)
-        for (int x = bx; x < bx + 120; x++)
-            f->plane[0][y * f->stride[0] + x] = (uint8_t)(200 - ((x - bx) * 3 + (y - by) * 5) % 90);
-}
-
-static double psnr_rect(const tf_frame_t *a, const tf_frame_t *b, tf_rect_t r)
-{
-    double se = 0;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++) {
-            double d = a->plane[0][y * a->stride[0] + x] - b->plane[0][y * b->stride[0] + x];
-            se += d * d;
-        }
-    double mse = se / ((double)r.w * r.h);
-    return mse > 0 ? 10 * log10(255.0 * 255.0 / mse) : 99.0;
+    bench_chroma_and_box(f, src, t);
 }
 
 typedef struct result {
@@ -95,11 +77,11 @@ static int run(int roi, int kbps, int frames, result_t *res)
         tf_frame_t *out = NULL;
         if (pkt.size && tf_vdec_decode(dec, pkt.data, pkt.size, canvas->pts_us, &out) == 0 && out &&
             f >= FPS) { /* skip the first second (rate control settling) */
-            sp += psnr_rect(canvas, out, lay->tile[0]);
-            mv += (psnr_rect(canvas, out, lay->tile[1]) + psnr_rect(canvas, out, lay->tile[2])) / 2;
+            sp += bench_psnr_rect(canvas, out, lay->tile[0]);
+            mv += (bench_psnr_rect(canvas, out, lay->tile[1]) + bench_psnr_rect(canvas, out, lay->tile[2])) / 2;
             double s = 0;
             for (int i = 3; i < N; i++)
-                s += psnr_rect(canvas, out, lay->tile[i]);
+                s += bench_psnr_rect(canvas, out, lay->tile[i]);
             st += s / (N - 3);
             measured++;
         }

@@ -3,12 +3,12 @@
  * against the screen settings of the room engine (TF_ROOM_SCREEN_FPS, the screen tile with the
  * speaker's offset and the camera strip with the still one; server/room_video.c), and each of
  * the two changes alone. Same encoder, same content timeline, one run. Prints Markdown. */
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_frames.h"
 #include "codec/video.h"
 #include "mixer/compositor.h"
 #include "mixer/roi.h"
@@ -78,25 +78,7 @@ static void draw_camera(tf_frame_t *f, int src, int t)
                 60 + src * 15 + ((x * 7 + y * 3 + ((x ^ y) & 31)) & 63) + (int)(rng(&s) % 13) - 6;
             f->plane[0][y * f->stride[0] + x] = (uint8_t)v;
         }
-    for (int p = 1; p < 3; p++)
-        for (int y = 0; y < f->height / 2; y++)
-            memset(f->plane[p] + y * f->stride[p], 100 + src * 10 * p, (size_t)f->width / 2);
-    int bx = (t * 9) % (f->width - 120), by = f->height / 3;
-    for (int y = by; y < by + 100; y++)
-        for (int x = bx; x < bx + 120; x++)
-            f->plane[0][y * f->stride[0] + x] = (uint8_t)(200 - ((x - bx) * 3 + (y - by) * 5) % 90);
-}
-
-static double psnr_rect(const tf_frame_t *a, const tf_frame_t *b, tf_rect_t r)
-{
-    double se = 0;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++) {
-            double d = a->plane[0][y * a->stride[0] + x] - b->plane[0][y * b->stride[0] + x];
-            se += d * d;
-        }
-    double mse = se / ((double)r.w * r.h);
-    return mse > 0 ? 10 * log10(255.0 * 255.0 / mse) : 99.0;
+    bench_chroma_and_box(f, src, t);
 }
 
 typedef struct result {
@@ -149,7 +131,7 @@ static int run(const tf_tier_t *t, int kbps, int fps, int offsets, result_t *res
         tf_frame_t *out = NULL;
         if (pkt.size && tf_vdec_decode(dec, pkt.data, pkt.size, us, &out) == 0 && out &&
             us >= 1000000) { /* after the first second (rate control settling) */
-            double p = psnr_rect(canvas, out, lay->tile[0]);
+            double p = bench_psnr_rect(canvas, out, lay->tile[0]);
             scr += p;
             if (us % SLIDE_US < 500000) { /* the first half second of a new slide */
                 fresh += p;
@@ -157,7 +139,7 @@ static int run(const tf_tier_t *t, int kbps, int fps, int offsets, result_t *res
             }
             double s = 0;
             for (int i = 1; i <= STRIP; i++)
-                s += psnr_rect(canvas, out, lay->tile[i]);
+                s += bench_psnr_rect(canvas, out, lay->tile[i]);
             strip += s / STRIP;
             measured++;
         }
