@@ -19,6 +19,8 @@ echo
 echo
 "$build/bench/bench_room" $quick
 echo
+"$build/bench/bench_opus" $quick
+echo
 "$build/bench/bench_roi" $quick
 echo
 "$build/bench/bench_screen" $quick

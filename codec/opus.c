@@ -48,6 +48,7 @@ void tf_opus_enc_config_default(tf_opus_enc_config_t *cfg)
     cfg->inband_fec = 1;
     cfg->expected_loss_pct = 5;
     cfg->dtx = 0;
+    cfg->complexity = -1;
 }
 
 int tf_opus_enc_create(tf_opus_enc_t **out, const tf_opus_enc_config_t *cfg)
@@ -61,7 +62,7 @@ int tf_opus_enc_create(tf_opus_enc_t **out, const tf_opus_enc_config_t *cfg)
     if (frame_ms != 20 && frame_ms != 40 && frame_ms != 60)
         return -EINVAL;
     if (cfg->bitrate_bps < 6000 || cfg->bitrate_bps > 510000 || cfg->expected_loss_pct < 0 ||
-        cfg->expected_loss_pct > 100)
+        cfg->expected_loss_pct > 100 || cfg->complexity < -1 || cfg->complexity > 10)
         return -EINVAL;
 
     tf_opus_enc_t *e = calloc(1, sizeof(*e));
@@ -80,7 +81,9 @@ int tf_opus_enc_create(tf_opus_enc_t **out, const tf_opus_enc_config_t *cfg)
             OPUS_OK ||
         (err = opus_encoder_ctl(e->enc, OPUS_SET_DTX(cfg->dtx ? 1 : 0))) != OPUS_OK ||
         (err = opus_encoder_ctl(
-             e->enc, OPUS_SET_SIGNAL(cfg->voice ? OPUS_SIGNAL_VOICE : OPUS_AUTO))) != OPUS_OK)
+             e->enc, OPUS_SET_SIGNAL(cfg->voice ? OPUS_SIGNAL_VOICE : OPUS_AUTO))) != OPUS_OK ||
+        (cfg->complexity >= 0 &&
+         (err = opus_encoder_ctl(e->enc, OPUS_SET_COMPLEXITY(cfg->complexity))) != OPUS_OK))
         goto err;
     *out = e;
     return 0;

@@ -20,9 +20,11 @@ typedef struct tf_opus_enc_config {
     int voice;             /* 1: tell libopus the signal is speech (OPUS_SIGNAL_VOICE): it then
                             * keeps SILK/hybrid, the modes that carry in-band FEC, even for tonal
                             * input it would otherwise code with CELT (no FEC); 0: auto */
+    int complexity;        /* 0..10 (OPUS_SET_COMPLEXITY); -1: libopus's default */
 } tf_opus_enc_config_t;
 
-/* voice defaults: mono, 24 kbit/s, 20 ms, FEC on with 5 % expected loss, DTX off. */
+/* voice defaults: mono, 24 kbit/s, 20 ms, FEC on with 5 % expected loss, DTX off, libopus's
+ * default complexity. */
 void tf_opus_enc_config_default(tf_opus_enc_config_t *cfg);
 
 typedef struct tf_opus_enc tf_opus_enc_t;
