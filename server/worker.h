@@ -26,6 +26,7 @@ typedef struct tf_worker {
     /* Written by the worker after every run, read by the I/O thread for /api/stats. */
     _Atomic int rooms_open, members, video_encoders, audio_encoders, decoders;
     tf_worker_metrics_t metrics; /* aggregate figures for /metrics (metrics.h) */
+    uint64_t next_metrics_us;    /* the next run that rebuilds them (at most every 500 ms) */
 } tf_worker_t;
 
 /* Starts the thread. io_wake must stay valid until tf_worker_stop() returns. */
