@@ -1,5 +1,6 @@
-/* bench_frames.h — pieces of the synthetic camera pictures bench_roi.c and bench_screen.c share:
- * flat chroma with a moving textured box, and Y-PSNR over one rectangle. Header-only; no timing. */
+/* bench_frames.h — pieces of the synthetic camera pictures bench_roi.c, bench_screen.c and
+ * bench_tier_preset.c share: a textured picture, flat chroma with a moving textured box, and
+ * Y-PSNR over one rectangle. Header-only; no timing. */
 #ifndef TF_BENCH_FRAMES_H
 #define TF_BENCH_FRAMES_H
 
@@ -19,6 +20,17 @@ static inline void bench_chroma_and_box(tf_frame_t *f, int src, int t)
     for (int y = by; y < by + 100; y++)
         for (int x = bx; x < bx + 120; x++)
             f->plane[0][y * f->stride[0] + x] = (uint8_t)(200 - ((x - bx) * 3 + (y - by) * 5) % 90);
+}
+
+/* A textured camera picture: a diagonal texture by source, its chroma, the box at time t. */
+static inline void bench_draw_textured(tf_frame_t *f, int src, int t)
+{
+    for (int y = 0; y < f->height; y++)
+        for (int x = 0; x < f->width; x++) {
+            int v = 60 + src * 15 + ((x * 7 + y * 3 + ((x ^ y) & 31)) & 63) + ((x / 8 + y / 8) & 1) * 20;
+            f->plane[0][y * f->stride[0] + x] = (uint8_t)(v > 235 ? 235 : v);
+        }
+    bench_chroma_and_box(f, src, t);
 }
 
 /* Y-PSNR of b against a inside r (99 dB when identical). */

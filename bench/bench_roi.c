@@ -16,17 +16,6 @@
 #define N 9
 #define FPS 15
 
-/* A textured picture: colour per source, a diagonal texture, a box that moves with `t`. */
-static void draw(tf_frame_t *f, int src, int t)
-{
-    for (int y = 0; y < f->height; y++)
-        for (int x = 0; x < f->width; x++) {
-            int v = 60 + src * 15 + ((x * 7 + y * 3 + ((x ^ y) & 31)) & 63) + ((x / 8 + y / 8) & 1) * 20;
-            f->plane[0][y * f->stride[0] + x] = (uint8_t)(v > 235 ? 235 : v);
-        }
-    bench_chroma_and_box(f, src, t);
-}
-
 typedef struct result {
     double kbps, speaker, moving, still;
 } result_t;
@@ -47,7 +36,7 @@ static int run(int roi, int kbps, int frames, result_t *res)
         return -1;
     for (int i = 0; i < N; i++) {
         src[i] = tf_frame_alloc(W, H);
-        draw(src[i], i, 0);
+        bench_draw_textured(src[i], i, 0);
     }
     int mb_w = (W + 15) / 16, mb_h = (H + 15) / 16;
     float *q = calloc((size_t)(mb_w * mb_h), sizeof(float));
@@ -61,10 +50,10 @@ static int run(int roi, int kbps, int frames, result_t *res)
     double bytes = 0, sp = 0, mv = 0, st = 0;
     int measured = 0;
     for (int f = 0; f < frames; f++) {
-        draw(src[0], 0, f);      /* the speaker moves every frame */
+        bench_draw_textured(src[0], 0, f);      /* the speaker moves every frame */
         if (f % 3 == 0) {        /* two others move a little */
-            draw(src[1], 1, f / 3);
-            draw(src[2], 2, f / 3);
+            bench_draw_textured(src[1], 1, f / 3);
+            bench_draw_textured(src[2], 2, f / 3);
         }
         for (int i = 0; i < N; i++)
             tf_compositor_set_source(c, i, src[i], NULL);

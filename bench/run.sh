@@ -21,6 +21,8 @@ echo
 echo
 "$build/bench/bench_opus" $quick
 echo
+"$build/bench/bench_tier_preset" $quick
+echo
 "$build/bench/bench_roi" $quick
 echo
 "$build/bench/bench_screen" $quick
