@@ -413,7 +413,16 @@ static void test_bad_input(void **state)
     assert_int_equal(cfg.inband_fec, 1);
     assert_int_equal(cfg.expected_loss_pct, 5);
     assert_int_equal(cfg.dtx, 0);
+    assert_int_equal(cfg.complexity, -1); /* libopus's own default */
     tf_opus_enc_t *enc = NULL;
+    cfg.complexity = 11;
+    assert_int_equal(tf_opus_enc_create(&enc, &cfg), -EINVAL);
+    cfg.complexity = -2;
+    assert_int_equal(tf_opus_enc_create(&enc, &cfg), -EINVAL);
+    cfg.complexity = 0;
+    assert_int_equal(tf_opus_enc_create(&enc, &cfg), 0);
+    tf_opus_enc_destroy(&enc);
+    cfg.complexity = -1;
     cfg.frame_ms = 30;
     assert_int_equal(tf_opus_enc_create(&enc, &cfg), -EINVAL);
     cfg.frame_ms = 0; /* 20 ms */
