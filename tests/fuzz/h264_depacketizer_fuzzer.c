@@ -1,9 +1,7 @@
 /* h264_depacketizer_fuzzer.c — libFuzzer target for server/rtc/rtp_h264.c's depacketizer.
  *
- * Input: a sequence of records, each one flag byte then a 16-bit big-endian length then that
- * many payload bytes (a short last record is cut to what is there). Flags: bit 0 marker, bit 1
- * next timestamp, bit 2 skip a sequence number (a loss), bit 3 repeat the last sequence number,
- * bit 4 reset the depacketizer first; bits 5-7 pick the packetizer budget for the round trip.
+ * Input: packet records (tests/fuzz/packet_records.h: flags, length, payload); flag bits 5-7
+ * pick the packetizer budget for the round trip.
  *
  * Not crash-only: every frame that comes out must be well-formed Annex-B (start codes, F bit
  * clear, NAL types 1..23, no start code emulation, no trailing zero, the NAL count and key
@@ -21,18 +19,12 @@
 
 #include "server/rtc/rtp_h264.h"
 
+#define FUZZ_NAME "h264_depacketizer_fuzzer"
+#include "tests/fuzz/packet_records.h"
+
 #define FRAME_CAP 65536
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond) check_at((cond), #cond, __LINE__)
-static void check_at(int ok, const char *what, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "h264_depacketizer_fuzzer:%d: check failed: %s\n", line, what);
-        abort();
-    }
-}
 
 /* An independent Annex-B walk: returns the NAL count, checks every rule on the way. */
 static int check_annexb(const uint8_t *p, size_t n, bool *has_idr)
@@ -119,36 +111,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(d && buf && buf2);
     tf_rtp_h264_depacketize_init(d, buf, FRAME_CAP);
     static const size_t budgets[8] = {3, 4, 7, 20, 100, 300, 1188, 1400};
-    uint16_t seq = 65530;
-    uint32_t ts = 0;
-    size_t off = 0;
-    while (off < size) {
-        uint8_t flags = data[off++];
-        size_t len = 0;
-        if (size - off >= 2) {
-            len = (size_t)data[off] << 8 | data[off + 1];
-            off += 2;
-        }
-        if (len > size - off)
-            len = size - off;
-        const uint8_t *payload = data + off;
-        off += len;
+    fuzz_records_t rec;
+    fuzz_records_init(&rec, data, size);
+    uint8_t flags;
+    const uint8_t *payload;
+    size_t len;
+    while (fuzz_records_next(&rec, &flags, &payload, &len)) {
         if (flags & 0x10)
             tf_rtp_h264_depacketize_reset(d);
-        if (flags & 0x02)
-            ts += 3000;
-        if (flags & 0x04)
-            seq++;
-        if (flags & 0x08)
-            seq--;
-        int err = tf_rtp_h264_depacketize_push(d, seq++, ts, flags & 1, payload, len);
+        int err = tf_rtp_h264_depacketize_push(d, rec.seq++, rec.ts, flags & 1, payload, len);
         check(err == 0 || err == -EPROTO);
         tf_rtp_h264_frame_t f;
         if (tf_rtp_h264_depacketize_poll(d, &f) != 0)
             continue;
         check(flags & 1); /* frames end on a marker */
         check(f.data == buf && f.size > 0 && f.size <= FRAME_CAP);
-        check(f.timestamp == ts && f.last_seq == (uint16_t)(seq - 1));
+        check(f.timestamp == rec.ts && f.last_seq == (uint16_t)(rec.seq - 1));
         bool idr;
         check(check_annexb(f.data, f.size, &idr) == f.nal_count);
         check(idr == f.keyframe);

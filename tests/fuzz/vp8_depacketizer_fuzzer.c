@@ -1,10 +1,8 @@
 /* vp8_depacketizer_fuzzer.c — libFuzzer target for server/rtc/rtp_vp8.c: payload descriptors
  * and the whole-frame depacketizer.
  *
- * Input: records of one flag byte, a 16-bit big-endian length and that many payload bytes (a
- * short last record is cut to what is there). Flags: bit 0 marker, bit 1 next timestamp, bit 2
- * skip a sequence number (a loss), bit 3 repeat the last one, bit 4 reset first; bits 5-7 pick
- * the packetizer budget for the round trip.
+ * Input: packet records (tests/fuzz/packet_records.h: flags, length, payload); flag bits 5-7
+ * pick the packetizer budget for the round trip.
  *
  * Not crash-only: a descriptor that parses must survive build + parse unchanged; a frame that
  * comes out must pass the frame tag check with the key frame flag it claims, start from a
@@ -22,18 +20,12 @@
 
 #include "server/rtc/rtp_vp8.h"
 
+#define FUZZ_NAME "vp8_depacketizer_fuzzer"
+#include "tests/fuzz/packet_records.h"
+
 #define FRAME_CAP 65536
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define check(cond) check_at((cond), #cond, __LINE__)
-static void check_at(int ok, const char *what, int line)
-{
-    if (!ok) {
-        fprintf(stderr, "vp8_depacketizer_fuzzer:%d: check failed: %s\n", line, what);
-        abort();
-    }
-}
 
 static void check_desc_round_trip(const uint8_t *p, size_t len)
 {
@@ -90,41 +82,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(buf && buf2 && starts);
     tf_rtp_vp8_depacketize_init(&d, buf, FRAME_CAP);
     static const size_t budgets[8] = {2, 3, 5, 8, 50, 300, 1188, 1400};
-    uint16_t seq = 65530;
-    uint32_t ts = 0;
-    size_t off = 0;
-    while (off < size) {
-        uint8_t flags = data[off++];
-        size_t len = 0;
-        if (size - off >= 2) {
-            len = (size_t)data[off] << 8 | data[off + 1];
-            off += 2;
-        }
-        if (len > size - off)
-            len = size - off;
-        const uint8_t *payload = data + off;
-        off += len;
+    fuzz_records_t rec;
+    fuzz_records_init(&rec, data, size);
+    uint8_t flags;
+    const uint8_t *payload;
+    size_t len;
+    while (fuzz_records_next(&rec, &flags, &payload, &len)) {
         check_desc_round_trip(payload, len);
         if (flags & 0x10)
             tf_rtp_vp8_depacketize_reset(&d);
-        if (flags & 0x02)
-            ts += 3000;
-        if (flags & 0x04)
-            seq++;
-        if (flags & 0x08)
-            seq--;
         tf_rtp_vp8_desc_t desc;
         size_t n;
-        starts[seq] = tf_rtp_vp8_desc_parse(&desc, payload, len, &n) == 0 && desc.start &&
-                      desc.partition == 0;
-        int err = tf_rtp_vp8_depacketize_push(&d, seq++, ts, flags & 1, payload, len);
+        starts[rec.seq] = tf_rtp_vp8_desc_parse(&desc, payload, len, &n) == 0 && desc.start &&
+                          desc.partition == 0;
+        int err = tf_rtp_vp8_depacketize_push(&d, rec.seq++, rec.ts, flags & 1, payload, len);
         check(err == 0 || err == -EPROTO);
         tf_rtp_vp8_frame_t f;
         if (tf_rtp_vp8_depacketize_poll(&d, &f) != 0)
             continue;
         check(flags & 1);
-        check(f.data == buf && f.size > 0 && f.timestamp == ts);
-        check(f.last_seq == (uint16_t)(seq - 1));
+        check(f.data == buf && f.size > 0 && f.timestamp == rec.ts);
+        check(f.last_seq == (uint16_t)(rec.seq - 1));
         bool key = !f.keyframe;
         check(tf_rtp_vp8_frame_well_formed(f.data, f.size, &key) && key == f.keyframe);
         check(starts[f.first_seq]); /* it began with S and PID 0 */
