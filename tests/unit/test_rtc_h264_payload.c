@@ -20,70 +20,12 @@
 #include "server/rtc/recv_stream.h"
 #include "server/rtc/rtp.h"
 #include "server/rtc/rtp_h264.h"
+#include "tests/unit/payload_test.h"
 
 #define MTU 1200
 #define MAX_PAYLOAD (MTU - TF_RTP_HEADER_SIZE)
 #define SSRC 0x1234abcdu
 #define PT 102
-
-/* ---- content and encoding -------------------------------------------------------------- */
-
-static void pattern_draw(tf_frame_t *f, int t)
-{
-    for (int y = 0; y < f->height; y++)
-        for (int x = 0; x < f->width; x++)
-            f->plane[0][(size_t)y * f->stride[0] + x] =
-                (uint8_t)((x * 3 + y * 2 + t * 5) ^ ((x / 8 + t) * (y / 8) * 37));
-    for (int p = 1; p < 3; p++)
-        for (int y = 0; y < tf_frame_chroma_h(f); y++)
-            for (int x = 0; x < tf_frame_chroma_w(f); x++)
-                f->plane[p][(size_t)y * f->stride[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
-    f->pts_us = (int64_t)t * 66666;
-}
-
-typedef struct au {
-    uint8_t *data;
-    tf_venc_packet_t pkt; /* pkt.data points at data */
-} au_t;
-
-/* Encodes n frames, a key frame at t = 0 and at every t in keys[]. */
-static au_t *encode_clip(int w, int h, int kbps, int max_slice, int n, const int *keys, int nkeys)
-{
-    tf_venc_config_t cfg;
-    tf_venc_config_default(&cfg, TF_VCODEC_H264, w, h, kbps);
-    cfg.max_slice_bytes = max_slice;
-    tf_venc_t *enc = NULL;
-    assert_int_equal(tf_venc_create(&enc, &cfg), 0);
-    tf_frame_t *src = tf_frame_alloc(w, h);
-    assert_non_null(src);
-    au_t *aus = calloc((size_t)n, sizeof(*aus));
-    assert_non_null(aus);
-    for (int t = 0; t < n; t++) {
-        int force = 0;
-        for (int k = 0; k < nkeys; k++)
-            force |= keys[k] == t;
-        pattern_draw(src, t);
-        tf_venc_packet_t p;
-        assert_int_equal(tf_venc_encode(enc, src, force, &p), 0);
-        assert_true(p.size > 0);
-        aus[t].data = malloc(p.size);
-        assert_non_null(aus[t].data);
-        memcpy(aus[t].data, p.data, p.size);
-        aus[t].pkt = p;
-        aus[t].pkt.data = aus[t].data;
-        assert_int_equal(p.keyframe, t == 0 || force);
-    }
-    tf_frame_unref(&src);
-    tf_venc_destroy(&enc);
-    return aus;
-}
-
-static void free_clip(au_t *aus, int n)
-{
-    for (int t = 0; t < n; t++)
-        free(aus[t].data);
-    free(aus);
-}
 
 /* ---- packetizing into RTP -------------------------------------------------------------- */
 
@@ -101,7 +43,7 @@ typedef struct stream {
     int single, stap_a, fu_a;
 } stream_t;
 
-static void packetize_clip(const au_t *aus, int n, uint16_t first_seq, stream_t *s)
+static void packetize_clip(const clip_frame_t *aus, int n, uint16_t first_seq, stream_t *s)
 {
     memset(s, 0, sizeof(*s));
     uint16_t seq = first_seq;
@@ -160,21 +102,13 @@ static void push_rtp(tf_rtp_h264_depacketizer_t *d, const pkt_t *p)
         tf_rtp_h264_depacketize_push(d, r.seq, r.timestamp, r.marker, r.payload, r.payload_len), 0);
 }
 
-static void decode_ok(tf_vdec_t *dec, const uint8_t *data, size_t size, int t)
-{
-    tf_frame_t *out = NULL;
-    assert_int_equal(tf_vdec_decode(dec, data, size, (int64_t)t * 66666, &out), 0);
-    assert_non_null(out);
-    tf_frame_unref(&out);
-}
-
 /* ---- (1) in-order round trip, with and without a slice cap ----------------------------- */
 
 static void roundtrip(int w, int h, int kbps, int max_slice, bool expect_fu)
 {
     enum { N = 30 };
     const int keys[] = {17};
-    au_t *aus = encode_clip(w, h, kbps, max_slice, N, keys, 1);
+    clip_frame_t *aus = encode_clip(TF_VCODEC_H264, w, h, kbps, max_slice, N, keys, 1);
     stream_t s;
     packetize_clip(aus, N, 65500, &s); /* crosses the sequence wrap */
     printf("  %dx%d @ %d kbit/s, slices %d: %zu packets (%d single, %d STAP-A, %d FU-A)\n", w, h,
@@ -244,7 +178,7 @@ static void test_reorder_and_duplicates(void **state)
     (void)state;
     enum { N = 40, WINDOW = 6 };
     const int keys[] = {25};
-    au_t *aus = encode_clip(640, 360, 500, 0, N, keys, 1);
+    clip_frame_t *aus = encode_clip(TF_VCODEC_H264, 640, 360, 500, 0, N, keys, 1);
     stream_t s;
     packetize_clip(aus, N, 1000, &s);
 
@@ -314,7 +248,7 @@ static void lose_fragment(int which) /* 0: start, 1: middle, 2: end */
 {
     enum { N = 24, KEY = 14 };
     const int keys[] = {KEY};
-    au_t *aus = encode_clip(640, 360, 600, 0, N, keys, 1);
+    clip_frame_t *aus = encode_clip(TF_VCODEC_H264, 640, 360, 600, 0, N, keys, 1);
     stream_t s;
     packetize_clip(aus, N, 40000, &s);
     /* The victim: a FU-A fragment of an inter frame before the key frame. */
@@ -466,7 +400,7 @@ static void test_annexb_split(void **state)
 {
     (void)state;
     const int keys[] = {3};
-    au_t *aus = encode_clip(320, 180, 300, 600, 5, keys, 1);
+    clip_frame_t *aus = encode_clip(TF_VCODEC_H264, 320, 180, 300, 600, 5, keys, 1);
     for (int t = 0; t < 5; t++) {
         tf_venc_packet_t p;
         assert_int_equal(tf_rtp_h264_annexb_split(aus[t].data, aus[t].pkt.size, &p),

@@ -20,6 +20,7 @@
 #include "server/rtc/recv_stream.h"
 #include "server/rtc/rtp.h"
 #include "server/rtc/rtp_vp8.h"
+#include "tests/unit/payload_test.h"
 
 #define MTU 1200
 #define MAX_PAYLOAD (MTU - TF_RTP_HEADER_SIZE)
@@ -129,60 +130,16 @@ static void test_descriptor_vectors(void **state)
 
 /* ---- real frames ----------------------------------------------------------------------- */
 
-static void pattern_draw(tf_frame_t *f, int t)
+/* A VP8 clip: key frames at t = 0 and key_at, every frame's tag well-formed. */
+static clip_frame_t *encode_vp8(int w, int h, int kbps, int n, int key_at)
 {
-    for (int y = 0; y < f->height; y++)
-        for (int x = 0; x < f->width; x++)
-            f->plane[0][(size_t)y * f->stride[0] + x] =
-                (uint8_t)((x * 3 + y * 2 + t * 5) ^ ((x / 8 + t) * (y / 8) * 37));
-    for (int p = 1; p < 3; p++)
-        for (int y = 0; y < tf_frame_chroma_h(f); y++)
-            for (int x = 0; x < tf_frame_chroma_w(f); x++)
-                f->plane[p][(size_t)y * f->stride[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
-    f->pts_us = (int64_t)t * 66666;
-}
-
-typedef struct vframe {
-    uint8_t *data;
-    size_t size;
-    bool key;
-} vframe_t;
-
-static vframe_t *encode_clip(int w, int h, int kbps, int n, int key_at)
-{
-    tf_venc_config_t cfg;
-    tf_venc_config_default(&cfg, TF_VCODEC_VP8, w, h, kbps);
-    tf_venc_t *enc = NULL;
-    assert_int_equal(tf_venc_create(&enc, &cfg), 0);
-    tf_frame_t *src = tf_frame_alloc(w, h);
-    assert_non_null(src);
-    vframe_t *v = calloc((size_t)n, sizeof(*v));
-    assert_non_null(v);
+    clip_frame_t *v = encode_clip(TF_VCODEC_VP8, w, h, kbps, 0, n, &key_at, 1);
     for (int t = 0; t < n; t++) {
-        pattern_draw(src, t);
-        tf_venc_packet_t p;
-        assert_int_equal(tf_venc_encode(enc, src, t == key_at, &p), 0);
-        assert_true(p.size > 0);
-        v[t].data = malloc(p.size);
-        assert_non_null(v[t].data);
-        memcpy(v[t].data, p.data, p.size);
-        v[t].size = p.size;
-        v[t].key = p.keyframe;
-        assert_int_equal(p.keyframe, t == 0 || t == key_at);
         bool key = false;
-        assert_true(tf_rtp_vp8_frame_well_formed(p.data, p.size, &key));
-        assert_int_equal(key, p.keyframe);
+        assert_true(tf_rtp_vp8_frame_well_formed(v[t].data, v[t].pkt.size, &key));
+        assert_int_equal(key, v[t].pkt.keyframe);
     }
-    tf_frame_unref(&src);
-    tf_venc_destroy(&enc);
     return v;
-}
-
-static void free_clip(vframe_t *v, int n)
-{
-    for (int t = 0; t < n; t++)
-        free(v[t].data);
-    free(v);
 }
 
 typedef struct pkt {
@@ -192,7 +149,7 @@ typedef struct pkt {
     bool first, last;
 } pkt_t;
 
-static pkt_t *packetize_clip(const vframe_t *v, int n, uint16_t seq, size_t *count)
+static pkt_t *packetize_clip(const clip_frame_t *v, int n, uint16_t seq, size_t *count)
 {
     size_t cap = 1024, k = 0;
     pkt_t *p = malloc(cap * sizeof(*p));
@@ -202,8 +159,8 @@ static pkt_t *packetize_clip(const vframe_t *v, int n, uint16_t seq, size_t *cou
                                   .long_picture_id = true,
                                   .picture_id = (uint16_t)((PICTURE_ID0 + t) & 0x7fff)};
         tf_rtp_vp8_packetizer_t pk;
-        assert_int_equal(tf_rtp_vp8_packetize_init(&pk, v[t].data, v[t].size, &tmpl, MAX_PAYLOAD),
-                         0);
+        assert_int_equal(
+            tf_rtp_vp8_packetize_init(&pk, v[t].data, v[t].pkt.size, &tmpl, MAX_PAYLOAD), 0);
         uint8_t payload[MAX_PAYLOAD];
         bool marker;
         int len, in_frame = 0;
@@ -235,7 +192,8 @@ static pkt_t *packetize_clip(const vframe_t *v, int n, uint16_t seq, size_t *cou
             assert_int_equal(d.start, in_frame == 0);
             assert_int_equal(d.picture_id, tmpl.picture_id);
             if (in_frame == 0)
-                assert_int_equal(tf_rtp_vp8_payload_is_keyframe(payload, (size_t)len), v[t].key);
+                assert_int_equal(tf_rtp_vp8_payload_is_keyframe(payload, (size_t)len),
+                                 v[t].pkt.keyframe);
             smallest = (size_t)len < smallest ? (size_t)len : smallest;
             largest = (size_t)len > largest ? (size_t)len : largest;
             in_frame++;
@@ -256,19 +214,11 @@ static void push_rtp(tf_rtp_vp8_depacketizer_t *d, const pkt_t *p)
         tf_rtp_vp8_depacketize_push(d, r.seq, r.timestamp, r.marker, r.payload, r.payload_len), 0);
 }
 
-static void decode_ok(tf_vdec_t *dec, const uint8_t *data, size_t size, int t)
-{
-    tf_frame_t *out = NULL;
-    assert_int_equal(tf_vdec_decode(dec, data, size, (int64_t)t * 66666, &out), 0);
-    assert_non_null(out);
-    tf_frame_unref(&out);
-}
-
 static void test_roundtrip(void **state)
 {
     (void)state;
     enum { N = 30, KEY = 17 };
-    vframe_t *v = encode_clip(640, 360, 600, N, KEY);
+    clip_frame_t *v = encode_vp8(640, 360, 600, N, KEY);
     size_t n;
     pkt_t *p = packetize_clip(v, N, 65530, &n);
     static uint8_t buf[1 << 20];
@@ -283,9 +233,9 @@ static void test_roundtrip(void **state)
         if (tf_rtp_vp8_depacketize_poll(&d, &f) != 0)
             continue;
         assert_int_equal(p[i].frame, next);
-        assert_int_equal(f.size, v[next].size);
+        assert_int_equal(f.size, v[next].pkt.size);
         assert_memory_equal(f.data, v[next].data, f.size);
-        assert_int_equal(f.keyframe, v[next].key);
+        assert_int_equal(f.keyframe, v[next].pkt.keyframe);
         assert_true(f.has_picture_id);
         assert_int_equal(f.picture_id, (PICTURE_ID0 + next) & 0x7fff);
         assert_int_equal(f.timestamp, (uint32_t)next * 6000u);
@@ -308,7 +258,7 @@ static void test_roundtrip(void **state)
 static void lose_packet(int which)
 {
     enum { N = 24, KEY = 14 };
-    vframe_t *v = encode_clip(640, 360, 1200, N, KEY);
+    clip_frame_t *v = encode_vp8(640, 360, 1200, N, KEY);
     size_t n;
     pkt_t *p = packetize_clip(v, N, 100, &n);
     size_t victim = SIZE_MAX;
@@ -337,7 +287,7 @@ static void lose_packet(int which)
             continue;
         int t = p[i].frame;
         assert_true(t != lost);
-        assert_memory_equal(f.data, v[t].data, v[t].size);
+        assert_memory_equal(f.data, v[t].data, v[t].pkt.size);
         assert_int_equal(f.after_loss, t == lost + 1);
         delivered++;
         waiting = waiting || f.after_loss;
@@ -372,7 +322,7 @@ static void test_reorder_and_duplicates(void **state)
 {
     (void)state;
     enum { N = 30, KEY = 20 };
-    vframe_t *v = encode_clip(640, 360, 800, N, KEY);
+    clip_frame_t *v = encode_vp8(640, 360, 800, N, KEY);
     size_t n;
     pkt_t *p = packetize_clip(v, N, 65000, &n);
     tf_recv_stream_config_t cfg;
@@ -392,9 +342,9 @@ static void test_reorder_and_duplicates(void **state)
         assert_int_equal(tf_recv_stream_poll_feedback(rs, now, &fb), -EAGAIN);
         tf_recv_frame_t f;
         while (tf_recv_stream_poll_frame(rs, &f) == 0) {
-            assert_int_equal(f.size, v[next].size);
+            assert_int_equal(f.size, v[next].pkt.size);
             assert_memory_equal(f.data, v[next].data, f.size);
-            assert_int_equal(f.keyframe, v[next].key);
+            assert_int_equal(f.keyframe, v[next].pkt.keyframe);
             decode_ok(dec, f.data, f.size, next);
             next++;
         }
