@@ -2,7 +2,7 @@
 // logout. Without a session it goes to the login page.
 'use strict';
 (function () {
-  const A = window.tafelAccounts, $ = (id) => document.getElementById(id);
+  const A = window.tafelAccounts, t = window.t, $ = (id) => document.getElementById(id);
   let slug = '';
   const flags = ['lobby', 'pupils_unmute', 'pupils_video', 'pupils_chat'];
 
@@ -23,7 +23,7 @@
 
   $('pin-reset').addEventListener('click', async () => {
     const r = await A.api('POST', '/api/rooms/' + slug + '/pin');
-    $('pin').textContent = r.status === 200 ? A.text('pin-shown', { pin: r.body.pin }) : A.text('failed') + r.status;
+    $('pin').textContent = r.status === 200 ? t('pin-shown', { pin: r.body.pin }) : t('request-failed') + r.status;
     $('pin').dataset.pin = r.body.pin || '';
   });
   $('settings').addEventListener('submit', async (ev) => {
@@ -33,7 +33,7 @@
     fields.max_participants = f.elements.max_participants.value;
     fields.default_layout = f.elements.default_layout.value;
     const r = await A.api('POST', '/api/rooms/' + slug + '/settings', fields);
-    $('saved').textContent = r.status === 200 ? A.text('saved') : A.text('failed') + (r.body.detail || r.status);
+    $('saved').textContent = r.status === 200 ? t('saved') : t('request-failed') + (r.body.detail || r.status);
   });
   $('logout').addEventListener('click', async () => {
     await A.api('POST', '/api/logout');

@@ -3,7 +3,7 @@
 // through sessionStorage (this tab only), where whip.js uses it.
 'use strict';
 (function () {
-  const A = window.tafelAccounts, $ = (id) => document.getElementById(id);
+  const A = window.tafelAccounts, t = window.t, $ = (id) => document.getElementById(id);
   const room = new URLSearchParams(location.search).get('room') || '';
   let state = 'form';
 
@@ -16,7 +16,7 @@
   async function wait(ticket, name) {
     state = 'waiting';
     $('join-form').hidden = true;
-    $('status').textContent = A.text('waiting');
+    $('status').textContent = t('waiting');
     document.body.classList.add('lobby-wait');
     for (;;) {
       await new Promise((r) => setTimeout(r, 1500));
@@ -26,7 +26,7 @@
       if (r.status === 200 && r.body.state === 'admitted') return enter(r.body.token, name);
       state = 'form';
       $('join-form').hidden = false;
-      $('status').textContent = A.text(r.status === 200 ? 'denied' : 'lobby-gone');
+      $('status').textContent = t(r.status === 200 ? 'denied' : 'lobby-gone');
       return;
     }
   }
@@ -39,10 +39,10 @@
     $('pin').value = '';
     if (r.status === 202) return wait(r.body.ticket, name);
     if (r.status === 200) return enter(r.body.token, name);
-    $('status').textContent = r.status === 401 ? A.text('wrong-pin')
-      : r.status === 429 ? A.text('too-many', { s: Math.ceil(r.retryAfter / 60) })
-      : r.status === 423 ? A.text('room-locked') : r.status === 409 ? A.text('room-full')
-      : A.text('failed') + (r.body.detail || r.status);
+    $('status').textContent = r.status === 401 ? t('wrong-pin')
+      : r.status === 429 ? t('too-many', { s: Math.ceil(r.retryAfter / 60) })
+      : r.status === 423 ? t('room-locked') : r.status === 409 ? t('room-full')
+      : t('request-failed') + (r.body.detail || r.status);
   });
   window.tafelJoin = { state: () => state };
 })();

@@ -6,9 +6,7 @@
 (function () {
   const q = new URLSearchParams(location.search);
   const room = q.get('room') || '';
-  const en = navigator.language && navigator.language.toLowerCase().startsWith('en');
-  const T = en ? { queue: 'Waiting in the lobby', admit: 'Let in', deny: 'Decline' }
-    : { queue: 'Im Warteraum', admit: 'Einlassen', deny: 'Ablehnen' };
+  const t = window.t; // i18n.js
   let mePromise = null, waiting = [], panel = null;
 
   function me() {
@@ -53,7 +51,7 @@
     panel.hidden = waiting.length === 0;
     panel.textContent = '';
     const h = document.createElement('h2');
-    h.textContent = T.queue + ' (' + waiting.length + ')';
+    h.textContent = t('queue') + ' (' + waiting.length + ')';
     h.style.fontSize = '1.1rem';
     h.style.margin = '0 0 .5rem';
     panel.appendChild(h);
@@ -64,7 +62,7 @@
       name.textContent = w.name;
       name.style.flex = '1';
       row.appendChild(name);
-      for (const [label, act, cls] of [[T.admit, 'admit', 'button'], [T.deny, 'deny', 'button secondary']]) {
+      for (const [label, act, cls] of [[t('admit'), 'admit', 'button'], [t('deny'), 'deny', 'button secondary']]) {
         const b = document.createElement('button');
         b.className = cls;
         b.textContent = label;

@@ -222,7 +222,7 @@
         if (p.hand) acts.appendChild(actButton('hand-lower', null,
           () => send({ type: 'hand', raised: false, target: p.session })));
         acts.appendChild(actButton('remove', null, () => {
-          if (confirm(window.t('remove-confirm').replace('%s', p.name))) moderate('remove', p.session);
+          if (confirm(window.t('remove-confirm', { name: p.name }))) moderate('remove', p.session);
         }));
         for (const b of acts.children) b.setAttribute('aria-label', b.textContent + ': ' + p.name);
         li.appendChild(acts);

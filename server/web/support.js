@@ -4,21 +4,20 @@
 // a pupil's self-test result code (resultcode.js), on the page alone.
 'use strict';
 (function () {
-  const A = window.tafelAccounts, $ = (id) => document.getElementById(id);
-  const de = (navigator.language || 'de').toLowerCase().startsWith('en') ? null : true;
+  const A = window.tafelAccounts, t = window.t, $ = (id) => document.getElementById(id);
   let timer = null, last = null, lastAt = 0, data = null;
 
   async function poll(room) {
     const r = await A.api('GET', '/api/support/rooms/' + encodeURIComponent(room));
     if (r.status === 401) { location.assign('/login.html'); return; }
-    if (r.status !== 200) { $('status').textContent = A.text('failed') + (r.body.detail || r.status); return; }
+    if (r.status !== 200) { $('status').textContent = t('request-failed') + (r.body.detail || r.status); return; }
     const now = performance.now(), dt = (now - lastAt) / 1000, rows = $('rows');
     rows.textContent = '';
     data = r.body.participants;
     for (const p of data) {
       const prev = last && last.find((x) => x.n === p.n);
       const rate = (k) => (prev && dt > 0 ? Math.max(0, Math.round(8 * (p[k] - prev[k]) / dt / 1000)) : '–');
-      const cells = [p.n, p.role === 'teacher' ? (de ? 'Lehrkraft' : 'teacher') : (de ? 'Schüler/in' : 'pupil'),
+      const cells = [p.n, t(p.role === 'teacher' ? 'teacher' : 'pupil'),
         p.connected ? '✓' : '✗', p.tier || '–', rate('bytes_out'), rate('bytes_in'),
         (p.loss_percent || 0).toFixed(1) + ' %', p.rtt_ms >= 0 ? p.rtt_ms + ' ms' : '–'];
       const tr = document.createElement('tr');
@@ -28,7 +27,7 @@
     last = data;
     lastAt = now;
     $('table').hidden = false;
-    $('status').textContent = data.length ? '' : (de ? 'Niemand im Raum.' : 'Nobody in the room.');
+    $('status').textContent = data.length ? '' : t('nobody');
   }
 
   $('support-form').addEventListener('submit', (ev) => {
@@ -44,23 +43,17 @@
     const R = window.TafelResultCode, r = R.decode(text);
     if (!r.ok) {
       $('code-table').hidden = true;
-      const why = { length: de ? 'Der Code hat 10 Zeichen.' : 'The code has 10 characters.',
-        character: de ? 'Der Code enthält ein Zeichen, das es darin nicht gibt.'
-          : 'The code contains a character that codes do not use.',
-        check: de ? 'Tippfehler: die Prüfziffer passt nicht. Bitte noch einmal vorlesen lassen.'
-          : 'Typo: the check character does not match. Ask for the code again.' };
-      $('code-status').textContent = why[r.error];
+      $('code-status').textContent = t('code-' + r.error); // length, character, check
       return r;
     }
-    const f = r.figures, yes = de ? 'ja' : 'yes', no = de ? 'nein' : 'no';
-    $('d-browser').textContent = f.browser === 'other' ? (de ? 'anderer' : 'other') : f.browser;
+    const f = r.figures, yes = t('yes'), no = t('no');
+    $('d-browser').textContent = f.browser === 'other' ? t('other-browser') : f.browser;
     $('d-codecs').textContent = 'H.264 ' + (f.h264 ? yes : no) + ', VP8 ' + (f.vp8 ? yes : no);
-    $('d-back').textContent = (de ? 'Bild ' : 'video ') + (f.video ? yes : no) +
-      (de ? ', Ton ' : ', sound ') + (f.audio ? yes : no);
+    $('d-back').textContent = t('code-back-value', { video: f.video ? yes : no, audio: f.audio ? yes : no });
     $('d-rtt').textContent = R.formatRtt(f);
     $('d-loss').textContent = R.formatLoss(f);
     $('d-rate').textContent = R.formatRate(f);
-    $('d-time').textContent = new Date(f.timeMs).toLocaleString(de ? 'de-DE' : 'en-GB',
+    $('d-time').textContent = new Date(f.timeMs).toLocaleString(window.tafelI18n.lang === 'de' ? 'de-DE' : 'en-GB',
       { dateStyle: 'short', timeStyle: 'short' });
     $('code-status').textContent = r.code;
     $('code-table').hidden = false;

@@ -53,6 +53,9 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       const pin = await tp.getAttribute('#pin', 'data-pin');
       assert.match(pin, /^\d{6}$/);
       assert.notStrictEqual(pin, teacher.pin, 'a new PIN');
+      assert.strictEqual(await tp.textContent('#pin'), `Neue PIN: ${pin} – geben Sie sie mit dem Link weiter.`);
+      assert.strictEqual(await tp.textContent('#settings [data-i18n=pupils-unmute]'),
+        'Schüler dürfen ihr Mikrofon selbst einschalten');
       await shot(tp, 'home.png', 'main.card');
 
       // The teacher opens the room (a teacher join token comes from the session).
@@ -115,6 +118,8 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       await tp.waitForFunction(() => [...document.querySelectorAll('#participants button')]
         .some((b) => /Mikrofon erlauben|Allow microphone/.test(b.textContent)), null, { timeout: 10000 });
       await shot(tp, 'teacher-room.png');
+      assert.strictEqual(await tp.textContent('#teacher-panel [data-i18n=pupils-unmute]'),
+        'Schüler dürfen sich selbst freischalten');
 
       // The helpdesk sees the room's technical state — and no names. The teacher may not.
       const support = new Client(srv.url);
@@ -179,6 +184,30 @@ test('teacher logs in, admits a pupil from the lobby and mutes them; wrong PINs 
       for (let i = 0; i < 5; i++) assert.match(said[i], /PIN stimmt nicht|PIN is not right/);
       assert.match(said[5], /Zu viele Versuche|Too many attempts/);
       await shot(wp, 'pin-locked.png', 'main.card');
+
+      // The account pages in English (the browser prefers it), from the same tables (i18n.js).
+      const en = await pb.newPage({ locale: 'en-US' });
+      await en.goto(srv.url + '/join.html?room=' + teacher.slug);
+      assert.strictEqual(await en.getAttribute('html', 'lang'), 'en');
+      assert.strictEqual(await en.textContent('h1'), 'Join the lesson');
+      await en.fill('#name', 'Rater');
+      await en.fill('#pin', '100000');
+      await en.click('#join');
+      await en.waitForFunction(() => document.getElementById('status').textContent.length > 0);
+      assert.match(await en.textContent('#status'), /^Too many attempts\. Please try again in \d+ minutes\.$/);
+      await en.goto(srv.url + '/support.html');
+      assert.strictEqual(await en.textContent('h1'), 'Technical state of a room');
+      assert.strictEqual(await en.textContent('#code-table [data-i18n=rtt]'), 'Round-trip time');
+      await en.goto(srv.url + '/login.html');
+      assert.strictEqual(await en.textContent('h1'), 'Teacher login');
+      await en.fill('#email', teacher.email);
+      await en.fill('#password', teacher.password);
+      await en.click('button[type=submit]');
+      await en.waitForURL(/\/home\.html$/);
+      await en.waitForSelector('#home:not([hidden])');
+      assert.strictEqual(await en.textContent('[data-i18n=home-title]'), 'My room');
+      assert.strictEqual(await en.textContent('#settings [data-i18n=pupils-unmute]'), 'Pupils may unmute themselves');
+      await en.close();
       for (const page of [pp, tp]) await page.evaluate(() => window.tafelRoom.leave());
     } finally {
       for (const b of browsers) await b.close();

@@ -223,6 +223,14 @@ test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
         return { ok: l && l.layout === 'grid' && l.tiles.length === 3, l };
       }, 10000, 'the grid again after sharing stopped');
 
+      // The teacher's Remove button asks first, in her German with the name filled in; dismissed,
+      // it does nothing.
+      let asked = '';
+      anna.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+      await anna.evaluate(() => window.tafelRoom.openPanel());
+      await anna.click('#participants button[aria-label="Entfernen: Clara"]', { timeout: 10000 });
+      assert.strictEqual(asked, 'Clara aus dem Unterricht entfernen?');
+
       // Remove Clara, then end the lesson: the pupils are told.
       await anna.evaluate((s) => window.tafelRoom.moderate('remove', s), sess.Clara);
       await waitFor(async () => {
