@@ -117,12 +117,16 @@ static void choose_tier(tf_room_t *r, member_t *m)
 }
 
 /* A probe cluster: RTX padding packets (no media), sent at once; the receiver's transport-cc
- * feedback shows the rate they arrived at. */
+ * feedback shows the rate they arrived at (a packet train: bwe.c). Only once that feedback
+ * flows: a member joins before ICE and DTLS are done, and the estimator's initial probes, sent
+ * into a path that is not up yet, would be lost (and with them the quick correction of a start
+ * estimate above a thin link). */
 static void probe(tf_room_t *r, member_t *m)
 {
     tf_bwe_probe_t pr;
     if (!m->bwe || !m->info.video.out_rtx_ssrc || m->info.video.rtx_pt < 0 ||
-        !m->info.video.ext[TF_SDP_EXT_TWCC] || tf_bwe_probe_request(m->bwe, r->now_us, &pr) < 0)
+        !m->info.video.ext[TF_SDP_EXT_TWCC] || !tf_bwe_twcc_active(m->bwe) ||
+        tf_bwe_probe_request(m->bwe, r->now_us, &pr) < 0)
         return;
     uint32_t bytes = 0;
     for (uint32_t i = 0; i < 64 && (i < pr.min_packets || bytes < pr.min_bytes); i++) {

@@ -11,6 +11,7 @@
 #define TRIAL_WAIT_MAX_US 120000000
 #define STABLE_US 60000000 /* a move up that held this long clears the back-off */
 #define MAX_FAILS 8
+#define PROBE_KNOWS_US 30000000 /* a probe that got through informs the estimate this long */
 
 void tf_tier_ctl_init(tf_tier_ctl_t *c, uint64_t now_us)
 {
@@ -73,18 +74,31 @@ tf_tier_id_t tf_tier_ctl_step(tf_tier_ctl_t *c, uint64_t now, tf_tier_id_t cur,
         c->up_at_us = 0; /* the last move up held: forget the failures */
         c->fails = 0;
     }
+    if (st->probes_succeeded != c->probes_ok_mark) {
+        c->probes_ok_mark = st->probes_succeeded;
+        c->probe_ok_us = now;
+    }
     tf_tier_id_t want = cur;
     int trial = 0;
-    if (down < cur && congested)
+    /* Once congestion started the down hold, it runs on while the estimate stays clearly
+     * (20 %) below what the tier needs: on a link that cannot carry the tier the acknowledged
+     * rate swings around the sent one from one window to the next, and a hold restarted by
+     * every swing kept the receiver frozen on that tier (3G at medium: seconds of freezes).
+     * An estimate near the tier's need still has its hold restarted by a swing. */
+    int clearly_short = (double)st->target_bps < 0.8 * (double)tf_tier_need_bps(cur, audio);
+    if (down < cur && (congested || (c->down_since && clearly_short)))
         want = down;
     else if (up > cur)
         want = up;
     else if (cur < TF_TIER_MEDIUM && !congested && now - c->changed_us >= trial_wait(c) &&
-             (!c->p.trial_blind_only || !st->twcc_active || !st->probes_succeeded)) {
+             (!c->p.trial_blind_only || !st->twcc_active || !c->probe_ok_us ||
+              now - c->probe_ok_us >= PROBE_KNOWS_US)) {
         /* Little traffic teaches the estimator little, and probes may not get through: a
          * receiver below medium that has seen no congestion for a while tries one tier up,
-         * unless transport-cc probes got through (then the estimate knows the link and a
-         * trial would only overshoot it). Failed trials back off. */
+         * unless a transport-cc probe got through in the last 30 s (then the estimate knows
+         * the link and a trial would only overshoot it). Probes that stopped proving anything
+         * (a burst that arrives unspread on a fast link) leave it blind again. Failed trials
+         * back off. */
         want = (tf_tier_id_t)(cur + 1);
         trial = 1;
     }

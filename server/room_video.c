@@ -218,14 +218,26 @@ void tf__room_video_nack(tf_room_t *r, member_t *m, const uint16_t *seqs, int n)
         if (!h->valid || h->seq != seqs[i])
             continue; /* older than the history */
         uint8_t out[1500];
-        if (m->info.video.rtx_pt >= 0 && m->info.video.out_rtx_ssrc) {
-            int w = tf_rtp_rtx_wrap(h->data, h->len, (uint8_t)m->info.video.rtx_pt,
-                                    m->info.video.out_rtx_ssrc, m->rtx_seq++, out, sizeof(out));
-            if (w > 0)
-                tf__room_emit(r, m->info.id, 0, out, (size_t)w);
-        } else {
-            tf__room_emit(r, m->info.id, 0, h->data, h->len);
+        int w = h->len;
+        if (m->info.video.rtx_pt >= 0 && m->info.video.out_rtx_ssrc)
+            w = tf_rtp_rtx_wrap(h->data, h->len, (uint8_t)m->info.video.rtx_pt,
+                                m->info.video.out_rtx_ssrc, m->rtx_seq++, out, sizeof(out));
+        else
+            memcpy(out, h->data, h->len);
+        if (w <= 0)
+            continue;
+        /* A retransmission is a new packet on the wire: it gets the next transport-wide
+         * sequence number, as libwebrtc's do, so that transport-cc feedback reports it in
+         * order and the estimator counts what it costs. The original's number, already
+         * reported lost, would send the receiver's feedback back over that old range. */
+        uint8_t id = m->info.video.ext[TF_SDP_EXT_TWCC], twcc[2];
+        uint16_t tseq = m->twcc_seq;
+        tf_rtp_put_twcc_seq(twcc, tseq);
+        if (id && tf_rtp_ext_overwrite(out, (size_t)w, id, twcc, 2) == 0) {
+            m->twcc_seq++;
+            tf__room_rate_sent(r, m, tseq, (size_t)w, 0);
         }
+        tf__room_emit(r, m->info.id, 0, out, (size_t)w);
         r->stats.nacks_answered++;
     }
 }

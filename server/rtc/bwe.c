@@ -203,15 +203,18 @@ static bool probe_out(const tf_bwe_t *b)
  * rate the first one received; a receive rate well below the send rate means the probe filled
  * the link, and then 95 % of what arrived is the answer. 0 if the cluster proves nothing.
  * *full says whether it was sent at (nearly) the rate asked, so that a low answer means
- * something. */
+ * something. A cluster whose packets were all sent at one instant (a caller without a pacer,
+ * like the room, emits it as one burst) left faster than asked: it counts as sent at the rate
+ * asked, and its spread on arrival measures the bottleneck (a packet train). */
 static double probe_result(const probe_cluster_t *c, bool *full)
 {
     if (c->recv_packets * 5 < c->min_packets * 4 || c->recv_bytes * 5 < c->min_bytes * 4u)
         return 0;
     int64_t send_iv = c->last_send - c->first_send, recv_iv = c->last_arrival - c->first_arrival;
-    if (send_iv <= 0 || recv_iv <= 0 || send_iv > SEC || recv_iv > SEC)
+    if (send_iv < 0 || recv_iv <= 0 || send_iv > SEC || recv_iv > SEC)
         return 0;
-    double send_rate = (double)(c->sent_bytes - c->last_send_size) * 8e6 / (double)send_iv;
+    double send_rate =
+        send_iv ? (double)(c->sent_bytes - c->last_send_size) * 8e6 / (double)send_iv : c->bitrate;
     double recv_rate = (double)(c->recv_bytes - c->first_arrival_size) * 8e6 / (double)recv_iv;
     *full = send_rate >= PROBE_FULL_RATIO * c->bitrate;
     if (recv_rate > 2.0 * send_rate)
@@ -688,6 +691,11 @@ int tf_bwe_probe_request(tf_bwe_t *b, uint64_t now_us, tf_bwe_probe_t *out)
 uint64_t tf_bwe_target_bps(const tf_bwe_t *b)
 {
     return b ? (uint64_t)b->target : 0;
+}
+
+bool tf_bwe_twcc_active(const tf_bwe_t *b)
+{
+    return b && twcc_active(b);
 }
 
 void tf_bwe_get_state(const tf_bwe_t *b, tf_bwe_state_t *o)

@@ -128,6 +128,8 @@ int tf_bwe_handle_timeout(tf_bwe_t *b, uint64_t now_us);
 uint64_t tf_bwe_poll_timeout(const tf_bwe_t *b);
 
 uint64_t tf_bwe_target_bps(const tf_bwe_t *b);
+/* Transport-cc feedback arrived in the last 2 s (tf_bwe_state_t.twcc_active, without the rest). */
+bool tf_bwe_twcc_active(const tf_bwe_t *b);
 void tf_bwe_get_state(const tf_bwe_t *b, tf_bwe_state_t *out);
 const char *tf_bwe_reason_name(tf_bwe_reason_t r);
 const char *tf_bwe_usage_name(tf_bwe_usage_t u);

@@ -152,11 +152,93 @@ static void test_step_down_up(void **state)
     finish(s);
 }
 
+/* A link that barely carries the tier: the estimate stays below medium's need while the
+ * acknowledged rate swings above and below the sent one from one window to the next. The
+ * receiver leaves medium 1 s after the first congested decision (before: never, every swing
+ * restarted the hold); an estimate back above the tier during the hold ends it. */
+static void test_down_hold_through_swings(void **state)
+{
+    (void)state;
+    tf_tier_ctl_t c;
+    uint64_t t0 = 10000000, t = t0, left = 0;
+    tf_tier_ctl_init(&c, t);
+    tf_bwe_state_t st = {.target_bps = 300000,
+                         .sent_bps = 460000,
+                         .twcc_active = true,
+                         .probes_succeeded = 2,
+                         .reason = TF_BWE_REASON_PROBE};
+    tf_tier_id_t tier = TF_TIER_MEDIUM;
+    for (int i = 0; i < 40 && tier == TF_TIER_MEDIUM; i++, t += 500000) {
+        st.acked_bps = i % 2 ? 470000 : 330000; /* above what is sent, then well below */
+        tier = tf_tier_ctl_step(&c, t, tier, &st, 1);
+        if (tier != TF_TIER_MEDIUM)
+            left = t;
+    }
+    printf("  swinging acknowledged rate: %s after %.1f s\n", tf_tier_get(tier)->name,
+           left ? (double)(left - t0) / 1e6 : -1.0);
+    assert_int_equal(tier, TF_TIER_LOW);
+    assert_true(left - t0 == 1000000);
+
+    /* the estimate comes back above medium's need during the hold: no move, and swings
+     * without congestion start no hold */
+    tf_tier_ctl_init(&c, t);
+    tier = TF_TIER_MEDIUM;
+    st.acked_bps = 330000;
+    assert_int_equal(tf_tier_ctl_step(&c, t += 500000, tier, &st, 1), TF_TIER_MEDIUM);
+    st.target_bps = 700000;
+    assert_int_equal(tf_tier_ctl_step(&c, t += 500000, tier, &st, 1), TF_TIER_MEDIUM);
+    st.target_bps = 300000;
+    st.acked_bps = 470000;
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(tf_tier_ctl_step(&c, t += 500000, tier, &st, 1), TF_TIER_MEDIUM);
+}
+
+/* Trials (one tier up on trust) wait while probes keep getting through: the estimate knows the
+ * link. Probes that got through once and then stopped proving anything for 30 s (bursts
+ * arriving unspread once the link is fast) leave the receiver blind again: it tries again. */
+static void test_trial_after_probes_stop(void **state)
+{
+    (void)state;
+    tf_tier_ctl_t c;
+    uint64_t t = 10000000;
+    tf_tier_ctl_init(&c, t);
+    /* audio only, sending little, an estimate under low's need, 3 probes through so far */
+    tf_bwe_state_t st = {.target_bps = 120000,
+                         .sent_bps = 50000,
+                         .acked_bps = 50000,
+                         .twcc_active = true,
+                         .probes_succeeded = 3};
+    tf_tier_id_t tier = TF_TIER_AUDIO;
+    int trial_at = -1;
+    for (int i = 0; i < 120 && tier == TF_TIER_AUDIO; i++, t += 500000) {
+        if (i < 20 && i % 10 == 9)
+            st.probes_succeeded++; /* a probe got through every 5 s for the first 10 s */
+        tier = tf_tier_ctl_step(&c, t, tier, &st, 1);
+        if (tier != TF_TIER_AUDIO)
+            trial_at = i;
+    }
+    printf("  probes through for 10 s, then none: trial after %.1f s\n", trial_at / 2.0);
+    assert_int_equal(tier, TF_TIER_LOW);
+    assert_int_equal(c.trial, 1);
+    assert_true(trial_at == 19 + 60); /* 30 s after the last probe that got through */
+
+    /* probes that keep getting through, if only every 20 s: no trial in 60 s */
+    tf_tier_ctl_init(&c, t);
+    tier = TF_TIER_AUDIO;
+    for (int i = 0; i < 120; i++, t += 500000) {
+        if (i % 40 == 0)
+            st.probes_succeeded++;
+        assert_int_equal(tf_tier_ctl_step(&c, t, tier, &st, 1), TF_TIER_AUDIO);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_3g_no_flapping),
         cmocka_unit_test(test_step_down_up),
+        cmocka_unit_test(test_down_hold_through_swings),
+        cmocka_unit_test(test_trial_after_probes_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

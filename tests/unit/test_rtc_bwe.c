@@ -311,6 +311,46 @@ static void test_probe_clusters(void **state)
     tf_bwe_destroy(&b);
 }
 
+/* A cluster sent as one burst (the room has no pacer: every packet at the same instant): its
+ * spread on arrival is the bottleneck's rate; a burst that arrives unspread proves nothing. */
+static void test_probe_burst(void **state)
+{
+    (void)state;
+    tf_bwe_config_t cfg = {.start_bps = 300000, .min_bps = 30000, .max_bps = 2500000};
+    for (int narrow = 1; narrow >= 0; narrow--) {
+        tf_bwe_t *b;
+        assert_int_equal(tf_bwe_create(&b, &cfg), 0);
+        tf_bwe_probe_t pr;
+        uint64_t now = 1000000;
+        uint16_t seq = 100;
+        assert_int_equal(tf_bwe_probe_request(b, now, &pr), 0);
+        int n = 0;
+        for (uint32_t bytes = 0; n < (int)pr.min_packets || bytes < pr.min_bytes; n++) {
+            assert_int_equal(tf_bwe_on_packet_sent(b, now, seq++, PKT, pr.id), 0);
+            bytes += PKT;
+        }
+        /* through a 400 kbit/s bottleneck, or back to back (a link far faster than asked) */
+        int64_t arr[64];
+        for (int i = 0; i < n; i++)
+            arr[i] = 7000000 + (narrow ? (int64_t)i * PKT * 8 * 1000000 / 400000 : i);
+        assert_int_equal(feed(b, now + 200000, 100, arr, (size_t)n), 0);
+        tf_bwe_state_t st;
+        tf_bwe_get_state(b, &st);
+        printf("  burst of %d at %llu kbit/s, arrived %s: target %llu, probes ok %llu\n", n,
+               (unsigned long long)pr.bitrate_bps / 1000, narrow ? "at 400 kbit/s" : "unspread",
+               (unsigned long long)st.target_bps, (unsigned long long)st.probes_succeeded);
+        if (narrow) {
+            assert_int_equal(st.probes_succeeded, 1);
+            assert_int_equal(st.reason, TF_BWE_REASON_PROBE);
+            assert_true(st.target_bps > 370000 && st.target_bps < 390000); /* 95 % of 400 */
+        } else {
+            assert_int_equal(st.probes_succeeded, 0);
+            assert_int_equal(st.target_bps, 300000);
+        }
+        tf_bwe_destroy(&b);
+    }
+}
+
 /* Application-limited with periodic probes on: the link widens under it and a probe finds out. */
 static void test_alr_probe(void **state)
 {
@@ -580,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_remb_and_rr),
         cmocka_unit_test(test_probe_clusters),
+        cmocka_unit_test(test_probe_burst),
         cmocka_unit_test(test_hostile_feedback),
         cmocka_unit_test(test_converge),
         cmocka_unit_test(test_step_down_up),
