@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Tafel's build, tests and benchmarks need. Idempotent and
 # non-interactive; fetches nothing but Debian packages.
+#   deploy/install-deps.sh [--bench]
+# --bench adds what only the operators' suite needs: Janus VideoRoom, the SFU it measures Tafel
+# against (bench/load/janus.sh runs its own loopback-only instance; the package's system service
+# is switched off).
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +20,7 @@ PKGS=(
   chromium iproute2 util-linux curl
   fonts-noto-color-emoji
 )
+[ "${1:-}" = "--bench" ] && PKGS+=(janus)
 # The browser tests drive Chromium with npm's playwright-core; Node.js comes from Debian when
 # the machine has none of its own.
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
@@ -40,6 +45,9 @@ fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # A package-started system slapd is not needed by anything (the tests run their own).
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q slapd 2>/dev/null; then
-  $SUDO systemctl disable --now slapd || true
-fi
+# Nor is a package-started Janus (it would listen on every interface): janus.sh starts its own.
+for svc in slapd janus; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q "$svc" 2>/dev/null; then
+    $SUDO systemctl disable --now "$svc" || true
+  fi
+done

@@ -2,9 +2,11 @@
  * offer, ICE checks with USE-CANDIDATE, the DTLS client (tests/unit/dtls_test_client.h), SRTP,
  * replay of its pre-encoded clip at real-time pacing with fresh sequence numbers and timestamps
  * (switching clip size, from the new clip's IDR, when the server's `uplink` message asks),
- * and on the receive side depacketizing (recv_stream.c), NACK/PLI, receiver reports, transport-cc
- * feedback, decoding when sampled, reading the frame stamps out of each tile and the tone bursts
- * out of the mix. It does not render, play out or follow REMB (only the `uplink` message). */
+ * and on the receive side depacketizing (recv_stream.c), NACK/PLI with RTX (retransmissions
+ * unwrapped, padding probes counted in transport-cc feedback), receiver reports, Opus in-band FEC
+ * for a lost packet (audio_rx.c), decoding when sampled, reading the frame stamps out of each
+ * tile and the tone bursts out of the mix. It does not render, play out or follow REMB (only the
+ * `uplink` message). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "bench/load/load.h"
+#include "bench/load/audio_rx.h"
 #include "bench/load/stamp.h"
 #include "server/rtc/rtcp_feedback.h"
 #include "server/rtc/rtp.h"
@@ -30,9 +33,6 @@
 #define CHECK_CONSENT_US (2500 * MS)
 #define CONNECT_LIMIT_US (30 * SEC) /* the server's own DTLS limit */
 #define MTU 1200
-
-#define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
-#define URI_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 static uint8_t rx_buf[2048]; /* one loop thread: every datagram is handled inside its callback */
 
@@ -79,6 +79,7 @@ static void send_check(part_t *p, uint64_t now)
     uint8_t out[512];
     uint32_t seq = ++p->tid_seq;
     uint8_t *tid = p->tid[seq % 8];
+    p->tid_at[seq % 8] = now;
     for (int i = 0; i < TF_STUN_TID_LEN; i++)
         tid[i] = (uint8_t)((seq * 2654435761u + (uint32_t)p->idx * 97u) >> (i % 4 * 8)) ^
                  (uint8_t)(i * 37);
@@ -134,16 +135,57 @@ static void dtls_step(part_t *p, uint64_t now)
     dtls_flush(p);
 }
 
+/* A full ICE agent (Janus's libnice, not Tafel) also checks from its side and wants a success
+ * response (RFC 8445 §7.3) before it calls the pair valid: answered with our password, the
+ * mapped address being the server's (it is the only peer). */
+static void answer_check(part_t *p, const tf_stun_msg_t *req)
+{
+    tf_stun_key_t *key = NULL;
+    if (req->method != TF_STUN_METHOD_BINDING ||
+        tf_stun_key_create(&key, p->pwd, strlen(p->pwd)) < 0)
+        return;
+    if (tf_stun_check_integrity(req, key) == 0) {
+        tf_stun_msg_t m;
+        tf_stun_msg_init(&m, TF_STUN_SUCCESS, TF_STUN_METHOD_BINDING, req->tid);
+        m.has = TF_STUN_HAS_XOR_MAPPED_ADDRESS | TF_STUN_HAS_MESSAGE_INTEGRITY |
+                TF_STUN_HAS_FINGERPRINT;
+        m.xor_mapped.family = TF_ADDR_V4;
+        m.xor_mapped.port = ntohs(p->to.sin_port);
+        memcpy(m.xor_mapped.ip, &p->to.sin_addr, 4);
+        uint8_t out[256];
+        size_t n = 0;
+        if (tf_stun_marshal_to(&m, key, out, sizeof(out), &n) == 0)
+            udp_send(p, out, n);
+    }
+    tf_stun_key_destroy(&key);
+}
+
 static void stun_in(part_t *p, const uint8_t *buf, size_t len, uint64_t now)
 {
     tf_stun_msg_t m;
-    if (tf_stun_parse(&m, buf, len, NULL, 0) < 0 || m.cls != TF_STUN_SUCCESS)
+    if (tf_stun_parse(&m, buf, len, NULL, 0) < 0)
         return;
-    bool known = false;
+    if (m.cls == TF_STUN_REQUEST) {
+        answer_check(p, &m);
+        return;
+    }
+    if (m.cls != TF_STUN_SUCCESS)
+        return;
+    int known = -1;
     for (int i = 0; i < 8; i++)
-        known |= memcmp(m.tid, p->tid[i], TF_STUN_TID_LEN) == 0;
-    if (!known || tf_stun_check_integrity(&m, p->srv_key) < 0)
+        if (memcmp(m.tid, p->tid[i], TF_STUN_TID_LEN) == 0)
+            known = i;
+    if (known < 0 || tf_stun_check_integrity(&m, p->srv_key) < 0)
         return;
+    /* The round trip of a consent check, as a browser knows it from RTCP: the video receive
+     * stream spaces its NACK retries by it. */
+    if (p->tid_at[known] && now > p->tid_at[known]) {
+        int64_t rtt = (int64_t)(now - p->tid_at[known]);
+        p->rtt_us = p->rtt_us ? p->rtt_us + (rtt - p->rtt_us) / 4 : rtt;
+        if (p->rv)
+            tf_recv_stream_set_rtt(p->rv, p->rtt_us);
+        p->tid_at[known] = 0;
+    }
     if (!p->ice_ok) {
         p->ice_ok = true;
         p->next_check = now + CHECK_CONSENT_US;
@@ -216,7 +258,12 @@ static void send_media(part_t *p, uint64_t now)
     }
     while (now >= p->next_a) {
         const tf_clip_t *c = p->clip;
-        if (p->aframe % TF_CLIP_BURST_EVERY == 0)
+        /* A listener's microphone: the quiet frame after each burst instead of the burst. */
+        bool talks = p->in_room < p->lg->talkers;
+        int k = talks || p->aframe % TF_CLIP_BURST_EVERY >= TF_CLIP_BURST_LEN
+                    ? p->aframe
+                    : p->aframe + TF_CLIP_BURST_LEN;
+        if (talks && p->aframe % TF_CLIP_BURST_EVERY == 0)
             times->aonset[p->aframe / TF_CLIP_BURST_EVERY] = now;
         tf_rtp_packet_t r;
         memset(&r, 0, sizeof(r));
@@ -224,9 +271,9 @@ static void send_media(part_t *p, uint64_t now)
         r.ssrc = p->a_ssrc;
         r.seq = p->a_seq++;
         r.timestamp = p->a_ts0 + (uint32_t)((p->next_a - p->media_t0) * 48 / 1000);
-        r.payload = c->apay[p->aframe];
-        r.payload_len = c->alen[p->aframe];
-        send_rtp(p, &r, true, c->alevel[p->aframe]);
+        r.payload = c->apay[k];
+        r.payload_len = c->alen[k];
+        send_rtp(p, &r, true, c->alevel[k]);
         p->st.tx_audio++;
         p->aframe = (p->aframe + 1) % TF_CLIP_A_FRAMES;
         p->next_a += AFRAME_US;
@@ -442,13 +489,22 @@ static void video_frame(part_t *p, const tf_recv_frame_t *fr, uint64_t now)
 
 static void audio_frame(part_t *p, const tf_recv_frame_t *fr)
 {
-    p->st.audio_frames++;
-    p->st.audio_concealed += fr->lost_before;
+    /* As a browser's NetEq repairs: the packet right before this one is rebuilt from this
+     * one's in-band FEC when it carries some (audio_rx.c), earlier lost ones are concealed. */
+    lg_audio_count_t c = {0, 0, 0};
+    int fec = lg_audio_count_packet(&c, fr->data, fr->size, fr->lost_before);
+    p->st.audio_frames += c.intact;
+    p->st.audio_fec += c.rebuilt;
+    p->st.audio_concealed += c.concealed;
+    p->st.audio_with_fec += fec || lg_opus_has_fec(fr->data, fr->size) == 1;
     if (!p->decode)
         return;
     float pcm[5760];
-    for (uint32_t i = 0; i < fr->lost_before && i < 5; i++)
-        tf_opus_dec_decode(p->adec, NULL, 0, 0, pcm, TF_TONE_FRAME);
+    int lost_n = fr->samples >= 480 && fr->samples <= 2880 ? (int)fr->samples : TF_TONE_FRAME;
+    for (uint32_t i = 0; i < c.concealed && i < 5; i++)
+        tf_opus_dec_decode(p->adec, NULL, 0, 0, pcm, lost_n);
+    if (fec)
+        tf_opus_dec_decode(p->adec, fr->data, fr->size, 1, pcm, lost_n);
     int n = tf_opus_dec_decode(p->adec, fr->data, fr->size, 0, pcm, 5760);
     if (n < TF_TONE_FRAME)
         return;
@@ -497,6 +553,14 @@ static void rtp_in(part_t *p, const uint8_t *buf, size_t len, uint64_t now)
     tf_recv_frame_t fr;
     if (r.ssrc == p->srv_v_ssrc || (p->srv_v_rtx_ssrc && r.ssrc == p->srv_v_rtx_ssrc)) {
         p->st.rx_video_bytes += len;
+        if (p->srv_v_rtx_ssrc && r.ssrc == p->srv_v_rtx_ssrc) {
+            /* RFC 4588: a retransmission (OSN + original payload, unwrapped by recv_stream) or
+             * padding only, a bandwidth probe (its transport-cc seq was recorded above) */
+            if (r.payload_len < 2)
+                p->st.rtx_padding++;
+            else
+                p->st.rtx_in++;
+        }
         tf_recv_stream_push(p->rv, (int64_t)now, buf, len);
         while (tf_recv_stream_poll_frame(p->rv, &fr) == 0)
             video_frame(p, &fr, now);
@@ -518,6 +582,19 @@ static void datagram_in(part_t *p, uint8_t *buf, size_t len, uint64_t now)
             dtls_step(p, now);
     } else if (buf[0] >= 128 && buf[0] <= 191 && p->srtp) {
         bool rtcp = tf_rtp_is_rtcp(buf, len);
+        if (!rtcp && p->on_rtp && len >= 12) {
+            /* Janus subscriber PCs: only the first feed's streams are decrypted and
+             * depacketized; the others are counted from their clear RTP header (SRTP size), so
+             * the generator's AES does not bound what a 30-member room can forward. */
+            uint32_t ssrc =
+                (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
+            if (ssrc != p->srv_a_ssrc && ssrc != p->srv_v_ssrc && ssrc != p->srv_v_rtx_ssrc) {
+                p->st.rx_bytes += len;
+                p->sec_bytes += len;
+                p->on_rtp(p, buf, len);
+                return;
+            }
+        }
         if (rtcp ? tf_srtp_unprotect_rtcp(p->srtp, buf, &len) < 0
                  : tf_srtp_unprotect_rtp(p->srtp, buf, &len) < 0)
             return;
@@ -525,6 +602,8 @@ static void datagram_in(part_t *p, uint8_t *buf, size_t len, uint64_t now)
             rtcp_in(p, buf, len, now);
         else
             rtp_in(p, buf, len, now);
+        if (!rtcp && p->on_rtp)
+            p->on_rtp(p, buf, len);
     }
 }
 
@@ -620,75 +699,6 @@ static void on_ws_closed(lg_http_t *h, const tf_load_http_resp_t *r, void *arg)
     p->ws = NULL;
 }
 
-static int find_ext(const tf_sdp_media_t *m, const char *uri)
-{
-    for (int i = 0; i < m->n_extmaps; i++)
-        if (!strcmp(m->extmaps[i].uri, uri))
-            return m->extmaps[i].id < 15 ? m->extmaps[i].id : 0;
-    return 0;
-}
-
-static int take_answer(part_t *p, const char *sdp, size_t len)
-{
-    tf_sdp_t *a = malloc(sizeof(*a));
-    if (!a || tf_sdp_parse(a, sdp, len, NULL, 0) < 0 || a->n_media < 2) {
-        free(a);
-        return -EPROTO;
-    }
-    int rc = -EPROTO;
-    for (int i = 0; i < a->n_media; i++) {
-        const tf_sdp_media_t *m = &a->media[i];
-        if (m->port == 0 || m->n_codecs == 0)
-            continue;
-        if (i == 0) {
-            snprintf(p->srv_ufrag, sizeof(p->srv_ufrag), "%s", m->tr.ice_ufrag);
-            if (tf_stun_key_create(&p->srv_key, m->tr.ice_pwd, strlen(m->tr.ice_pwd)) < 0 ||
-                m->tr.n_fingerprints < 1 ||
-                dtls_test_client_learn_server(&p->dtls, m->tr.fingerprints[0].value) < 0)
-                goto out;
-        }
-        uint32_t ssrc = 0, rtx = 0;
-        for (int k = 0; k < m->n_ssrcs; k++)
-            if (!m->ssrcs[k].is_rtx) {
-                ssrc = m->ssrcs[k].ssrc;
-                rtx = m->ssrcs[k].rtx_ssrc;
-                break;
-            }
-        int twcc = find_ext(m, URI_TWCC);
-        if (twcc)
-            p->ext_twcc = (uint8_t)twcc;
-        if (m->kind == TF_SDP_AUDIO) {
-            p->srv_a_ssrc = ssrc;
-            p->srv_a_pt = m->codecs[0].pt;
-            p->ext_level = (uint8_t)find_ext(m, URI_LEVEL);
-        } else if (m->kind == TF_SDP_VIDEO) {
-            p->srv_v_ssrc = ssrc;
-            p->srv_v_rtx_ssrc = rtx;
-            p->srv_v_pt = m->codecs[0].pt;
-            p->srv_v_rtx_pt = -1;
-            for (int k = 0; k < m->n_codecs; k++)
-                if (!strcasecmp(m->codecs[k].name, "rtx"))
-                    p->srv_v_rtx_pt = m->codecs[k].pt;
-        }
-    }
-    if (!p->srv_a_ssrc || !p->srv_v_ssrc || !p->srv_key)
-        goto out;
-    tf_recv_stream_config_t vc, ac;
-    tf_recv_stream_config_default(&vc, TF_RECV_CODEC_H264, p->srv_v_ssrc, (uint8_t)p->srv_v_pt);
-    if (p->srv_v_rtx_ssrc && p->srv_v_rtx_pt >= 0) {
-        vc.rtx = true;
-        vc.rtx_ssrc = p->srv_v_rtx_ssrc;
-        vc.rtx_payload_type = (uint8_t)p->srv_v_rtx_pt;
-    }
-    tf_recv_stream_config_default(&ac, TF_RECV_CODEC_OPUS, p->srv_a_ssrc, (uint8_t)p->srv_a_pt);
-    if (tf_recv_stream_create(&p->rv, &vc) < 0 || tf_recv_stream_create(&p->ra, &ac) < 0)
-        goto out;
-    rc = 0;
-out:
-    free(a);
-    return rc;
-}
-
 static void on_whip(lg_http_t *h, const tf_load_http_resp_t *r, void *arg)
 {
     (void)h;
@@ -706,7 +716,7 @@ static void on_whip(lg_http_t *h, const tf_load_http_resp_t *r, void *arg)
     snprintf(p->location, sizeof(p->location), "%s", r->location);
     const char *slash = strrchr(p->location, '/');
     snprintf(p->session, sizeof(p->session), "%s", slash ? slash + 1 : "");
-    if (!p->session[0] || take_answer(p, r->body, r->body_len) < 0) {
+    if (!p->session[0] || lg_take_answer(p, r->body, r->body_len) < 0) {
         p->lg->join_failures++;
         fail(p, "WHIP answer unusable");
         return;
@@ -746,7 +756,7 @@ static int build_offer(part_t *p, char *out, size_t cap, int port)
         p->v_ssrc, p->idx, p->v_ssrc + 1, p->idx);
 }
 
-int part_join(part_t *p)
+int lg_part_open(part_t *p, int *port)
 {
     lg_t *lg = p->lg;
     p->clip = lg->clips[p->slot][0];
@@ -773,7 +783,7 @@ int part_join(part_t *p)
     if (p->fd < 0)
         return -errno;
     struct sockaddr_in any;
-    uv_ip4_addr("127.0.0.1", 0, &any);
+    uv_ip4_addr(lg->local_ip[0] ? lg->local_ip : "127.0.0.1", 0, &any);
     struct sockaddr_in me;
     socklen_t mlen = sizeof(me);
     int one = 1, rcv = 1 << 20;
@@ -787,9 +797,20 @@ int part_join(part_t *p)
     p->poll_open = true;
     if (uv_poll_start(&p->poll, UV_READABLE, on_readable) < 0)
         return -EIO;
+    *port = ntohs(me.sin_port);
+    p->t_join = lg_now();
+    return 0;
+}
+
+int part_join(part_t *p)
+{
+    lg_t *lg = p->lg;
+    int port = 0, e = lg_part_open(p, &port);
+    if (e < 0)
+        return e;
     p->to = p->relayed ? lg->relay : lg->media;
     char offer[4096], path[160];
-    int n = build_offer(p, offer, sizeof(offer), ntohs(me.sin_port));
+    int n = build_offer(p, offer, sizeof(offer), port);
     if (n < 0 || (size_t)n >= sizeof(offer))
         return -ENOBUFS;
     snprintf(path, sizeof(path), "/whip/%s%d?name=p%d", lg->room_prefix, p->room, p->idx);
@@ -839,9 +860,17 @@ void part_tick(part_t *p, uint64_t now)
     }
     if (p->state != P_CONNECTED)
         return;
-    send_media(p, now);
+    if (!p->recv_only)
+        send_media(p, now);
+    if (!p->rv)
+        return; /* a Janus publisher receives nothing */
     tf_recv_frame_t fr;
     tf_recv_stream_handle_timeout(p->rv, (int64_t)now);
+    tf_recv_stats_t vs;
+    tf_recv_stream_get_stats(p->rv, &vs);
+    p->st.rtx_recovered = vs.recovered; /* gaps filled after they were NACKed or seen */
+    p->st.v_given_up = vs.given_up;
+    p->st.v_frames_dropped = vs.frames_dropped;
     while (tf_recv_stream_poll_frame(p->rv, &fr) == 0)
         video_frame(p, &fr, now);
     tf_recv_stream_handle_timeout(p->ra, (int64_t)now);
@@ -874,4 +903,11 @@ void part_free(part_t *p)
     else if (p->fd >= 0)
         close(p->fd);
     p->poll_open = false;
+}
+
+void lg_part_start_ice(part_t *p, uint64_t now)
+{
+    p->state = P_ICE;
+    p->t_ice = now;
+    send_check(p, now);
 }

@@ -20,6 +20,9 @@
 #include "server/rtc/stun.h"
 #include "tests/unit/dtls_test_client.h" /* the browser-like DTLS client (real wall clock) */
 
+#define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define URI_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
 #define LG_MAX_SLOTS 1024
 #define LG_TWCC_MAX 2048  /* transport-cc arrivals kept between feedback packets */
 #define LG_NACK_HIST 1024 /* sent video packets kept for retransmission (power of two) */
@@ -39,6 +42,10 @@ typedef void (*lg_ws_cb)(lg_http_t *h, const char *text, size_t len, void *arg);
  * itself after cb. 0 or a negative errno (then cb never runs). */
 int lg_http_request(lg_t *lg, const char *method, const char *path, const char *ctype,
                     const char *body, size_t body_len, lg_http_cb cb, void *arg);
+/* The same, returning the connection so that a long-poll can be ended early with lg_ws_close
+ * (valid until cb has run). NULL on failure. */
+lg_http_t *lg_http_open(lg_t *lg, const char *method, const char *path, const char *ctype,
+                        const char *body, size_t body_len, lg_http_cb cb, void *arg);
 /* Opens the room WebSocket /ws?session=ID; on_text for every text message; on_close once when it
  * ends. Returns the handle (closed with lg_ws_close) or NULL. */
 lg_http_t *lg_ws_open(lg_t *lg, const char *session, lg_ws_cb on_text, lg_http_cb on_close,
@@ -63,7 +70,14 @@ typedef struct p_stats {
     uint64_t tx_audio, tx_video, tx_errors; /* RTP packets sent; sendto failures */
     uint64_t frames, frames_decoded, decode_errors, late_frames;
     uint64_t freezes, freeze_us;
-    uint64_t audio_frames, audio_concealed;
+    uint64_t audio_frames, audio_concealed; /* Opus packets that arrived; lost ones concealed
+                                             * with PLC (not rebuilt) */
+    uint64_t audio_fec;      /* lost packets rebuilt from the next packet's in-band FEC (LBRR) */
+    uint64_t audio_with_fec; /* packets that arrived carrying FEC for the one before */
+    uint64_t rtx_in, rtx_padding, rtx_recovered; /* RTX SSRC: retransmissions, padding-only
+                                                  * probes; gaps the stream filled later */
+    uint64_t v_given_up, v_frames_dropped;       /* video gaps given up on; complete frames held
+                                                  * back while waiting for a key frame */
     uint64_t nacks, plis, nacks_in, plis_in, retransmits;
     uint64_t stamps_read, stamp_misses, stamp_wrong_tile;
     uint64_t tier_changes;
@@ -90,6 +104,8 @@ struct part {
     uint8_t tid[8]
                [TF_STUN_TID_LEN]; /* the last checks' transaction ids (answers lag on slow links) */
     uint32_t tid_seq;
+    uint64_t tid_at[8]; /* when each of those checks was sent */
+    int64_t rtt_us;     /* smoothed from check -> answer (0: none yet); the video NACK timing */
     bool ice_ok;
     uint64_t next_check;
     dtls_test_client_t dtls;
@@ -145,12 +161,31 @@ struct part {
     uint64_t freeze_from[16], freeze_to[16]; /* the first freezes, for outage recovery */
     int n_freeze_log;
     p_stats_t st;
+    /* Janus mode (janus.c): a publisher PeerConnection sends only; a subscriber one receives only
+     * (its owner is a participant) and sees every RTP packet through on_rtp: decrypted for the
+     * streams it depacketizes (srv_a/v_ssrc), as received (SRTP) for the others. */
+    bool recv_only;
+    void (*on_rtp)(part_t *p, const uint8_t *rtp, size_t len);
 };
 
 int part_join(part_t *p);   /* starts WHIP; 0 or a negative errno */
 void part_leave(part_t *p); /* DELETE, then done */
 void part_tick(part_t *p, uint64_t now);
 void part_free(part_t *p);
+/* The transport half of part_join for other signalling (janus.c): clip, ICE credentials, SSRCs,
+ * DTLS client, decoders when sampled, the UDP socket on 127.0.0.1 (its port in *port); p->to is
+ * left to the caller. 0 or a negative errno. */
+int lg_part_open(part_t *p, int *port);
+/* The first non-RTX SSRC of a received m-section and its RTX partner (0 when none). */
+void lg_media_ssrcs(const tf_sdp_media_t *m, uint32_t *ssrc, uint32_t *rtx);
+/* Takes an audio or video m-section as what p receives: SSRC, payload type, RTX. */
+void lg_part_take_media(part_t *p, const tf_sdp_media_t *m);
+/* Creates p's receive streams once both were taken: 0, -EPROTO (one missing) or -ENOMEM. */
+int lg_part_open_streams(part_t *p);
+/* The server's WHIP answer: credentials, what p receives, its receive streams. 0 or -EPROTO. */
+int lg_take_answer(part_t *p, const char *sdp, size_t len);
+/* The server's answer is in (srv_ufrag, srv_key, the DTLS fingerprint, p->to): start ICE checks. */
+void lg_part_start_ice(part_t *p, uint64_t now);
 
 /* ---- the run (load_main.c) --------------------------------------------------------------- */
 
@@ -171,6 +206,7 @@ struct lg {
     struct sockaddr_in http, media, relay;
     bool use_relay;
     int relay_who; /* participants per room through the relay (from the first) */
+    int talkers;   /* participants per room (from the first) whose tone bursts are sent */
     const char *cache_dir;
     int decode_every;                                /* 1: every receiver decodes; k: every k-th */
     tf_clip_t *clips[LG_MAX_SLOTS][TF_CLIP_N_SIZES]; /* a slot's clip per uplink size */
@@ -184,11 +220,30 @@ struct lg {
     int verbose;
     int64_t realtime_minus_mono_us; /* measured once at start */
     uint64_t t_end;                 /* when the run stopped (lg_now) */
+    struct lg_janus *janus;         /* --janus: the Janus VideoRoom signalling (janus.c) */
+    char local_ip[16];              /* --local-ip: our UDP sockets' address ("" = 127.0.0.1) */
+    int janus_clip; /* --uplink-clip: the clip Janus-mode senders send (no `uplink` there) */
 };
 
 uint64_t lg_now(void); /* µs, monotonic */
 /* A kernel receive timestamp (CLOCK_REALTIME) on lg_now()'s clock. */
 uint64_t lg_from_realtime(const lg_t *lg, const struct timespec *ts);
 void lg_lat_add(lg_lat_t *l, double ms);
+
+/* ---- Janus VideoRoom instead of Tafel (janus.c) ------------------------------------------- */
+
+/* Creates the Janus session (lg->http is Janus's HTTP API) and its event long-poll. */
+int lg_janus_start(lg_t *lg);
+bool lg_janus_ready(const lg_t *lg);  /* session and rooms are there: participants may join */
+bool lg_janus_failed(const lg_t *lg); /* the session or a room could not be created */
+int lg_janus_join(part_t *p);         /* attach, joinandconfigure with our offer (publisher) */
+void lg_janus_tick(lg_t *lg, uint64_t now); /* subscriptions, keepalives, subscriber PCs */
+bool lg_janus_settled(const lg_t *lg);      /* every subscriber PC connected or failed */
+/* Adds each participant's subscriber PCs' receive figures into the participant (call before
+ * reading p->st or p->sec_bytes). */
+void lg_janus_fold(lg_t *lg);
+void lg_janus_stop(lg_t *lg); /* ends the long-poll, closes the subscriber PCs */
+void lg_janus_report(const lg_t *lg, const char *outdir); /* appends its section to report.md */
+void lg_janus_free(lg_t *lg);                             /* after the loop has ended */
 
 #endif

@@ -39,8 +39,16 @@ static const char USAGE[] =
     "  --decode-every K       receivers that fully decode: every K-th (default 1, or 4 above 16\n"
     "                         participants)\n"
     "  --join-interval-ms MS  between two joins (default 100)\n"
+    "  --talkers K            the first K participants of each room speak (their tone bursts);\n"
+    "                         the others send a quiet microphone (default: all speak)\n"
     "  --server-arg ARG       extra argument for the started server (repeatable)\n"
     "  --quiet                no progress line\n"
+    "  --janus HOST:PORT      drive Janus VideoRoom's HTTP API there instead of Tafel (SFU side\n"
+    "                         of the suite; bench/load/janus.sh starts Janus); --server-pid PID\n"
+    "                         for its CPU figures\n"
+    "  --local-ip IP          bind the participants' UDP sockets there (default 127.0.0.1)\n"
+    "  --uplink-clip K        --janus: the clip every sender sends, 0 = 320x180 ~150 kbit/s\n"
+    "                         (default), 1 = 160x90 ~60 kbit/s (Tafel picks it with `uplink`)\n"
     "  --check                exit 1 unless the plumbing worked: every receiver connected, every\n"
     "                         decoding receiver decoded frames and read stamps (CI's smoke run)\n";
 
@@ -49,8 +57,9 @@ enum { MODE_STEADY, MODE_RAMP, MODE_SOAK };
 typedef struct opts {
     int rooms, participants, mode, max_rooms, decode_every, join_ms, relay_who, quiet, check;
     double duration, ramp_step, soak;
-    const char *profile, *server_bin, *server_url, *out, *server_args[16];
-    int n_server_args, media_port;
+    const char *profile, *server_bin, *server_url, *out, *server_args[16], *janus, *local_ip;
+    int n_server_args, media_port, talkers;
+    int uplink_clip;
     pid_t server_pid;
 } opts_t;
 
@@ -389,6 +398,7 @@ static void begin_stop(run_t *r)
     r->stopping = true;
     r->phase_end = lg_now();
     r->lg.t_end = r->phase_end;
+    lg_janus_fold(&r->lg);
     double cpu = r->server         ? proc_cpu_s(r->server)
                  : r->o.server_pid ? proc_cpu_s(r->o.server_pid)
                                    : -1;
@@ -427,14 +437,16 @@ static void on_tick(uv_timer_t *t)
             r->max_lag_us = lag;
     }
     r->last_tick = now;
-    if (!r->stopping && r->joined < lg->n_parts && now >= r->next_join) {
+    if (!r->stopping && r->joined < lg->n_parts && now >= r->next_join &&
+        (!lg->janus || lg_janus_ready(lg))) {
         part_t *p = &lg->parts[r->joined++];
-        if (part_join(p) < 0)
+        if ((lg->janus ? lg_janus_join(p) : part_join(p)) < 0)
             p->state = P_FAILED;
         r->next_join = now + (uint64_t)r->o.join_ms * 1000;
     }
     for (int i = 0; i < lg->n_parts; i++)
         part_tick(&lg->parts[i], now);
+    lg_janus_tick(lg, now);
     if (r->stopping) {
         bool busy = false;
         for (int i = 0; i < lg->n_parts; i++)
@@ -444,6 +456,7 @@ static void on_tick(uv_timer_t *t)
             uv_timer_stop(&r->sec);
             uv_close((uv_handle_t *)&r->sigint, NULL);
             uv_close((uv_handle_t *)&r->sigterm, NULL);
+            lg_janus_stop(lg);
             for (int i = 0; i < lg->n_parts; i++)
                 part_free(&lg->parts[i]);
         }
@@ -473,7 +486,9 @@ static void on_second(uv_timer_t *t)
     run_t *r = t->data;
     lg_t *lg = &r->lg;
     uint64_t now = lg_now();
-    lg_http_request(lg, "GET", "/api/stats", NULL, NULL, 0, on_stats, r);
+    if (!lg->janus)
+        lg_http_request(lg, "GET", "/api/stats", NULL, NULL, 0, on_stats, r);
+    lg_janus_fold(lg); /* subscriber PCs' figures into their participants */
     pid_t spid = r->server ? r->server : r->o.server_pid;
     double cpu = spid ? proc_cpu_s(spid) : -1;
     lg_sample_t s = {.t_s = (double)(now - r->start) / 1e6,
@@ -524,12 +539,19 @@ static void on_second(uv_timer_t *t)
     progress(r, &s, &tt);
     if (r->stopping)
         return;
+    if (lg_janus_failed(lg)) {
+        fprintf(stderr, "tafel-load: Janus refused the session or a room: stopping\n");
+        r->interrupted = true;
+        begin_stop(r);
+        return;
+    }
 
     /* phases */
     if (!r->all_joined_at && r->joined == lg->n_parts) {
         bool settled = true;
         for (int i = 0; i < lg->n_parts; i++)
             settled &= lg->parts[i].state == P_CONNECTED || lg->parts[i].state == P_FAILED;
+        settled &= lg_janus_settled(lg);
         if (settled) {
             r->all_joined_at = now;
             if (r->measure_from == 0) {
@@ -636,12 +658,20 @@ static void parse_args(opts_t *o, int argc, char **argv)
             o->server_url = NEXT();
         else if (!strcmp(a, "--media-port"))
             o->media_port = atoi(NEXT());
+        else if (!strcmp(a, "--janus"))
+            o->janus = NEXT();
+        else if (!strcmp(a, "--local-ip"))
+            o->local_ip = NEXT();
+        else if (!strcmp(a, "--uplink-clip"))
+            o->uplink_clip = atoi(NEXT());
         else if (!strcmp(a, "--server-pid"))
             o->server_pid = (pid_t)atoi(NEXT());
         else if (!strcmp(a, "--out"))
             o->out = NEXT();
         else if (!strcmp(a, "--decode-every"))
             o->decode_every = atoi(NEXT());
+        else if (!strcmp(a, "--talkers"))
+            o->talkers = atoi(NEXT());
         else if (!strcmp(a, "--join-interval-ms"))
             o->join_ms = atoi(NEXT());
         else if (!strcmp(a, "--server-arg") && o->n_server_args < 16)
@@ -729,6 +759,8 @@ int main(int argc, char **argv)
     lg->cache_dir = cache;
     lg->participants = r->o.participants;
     lg->relay_who = r->o.relay_who;
+    lg->talkers = r->o.talkers > 0 && r->o.talkers < lg->participants ? r->o.talkers
+                                                                        : lg->participants;
     snprintf(lg->room_prefix, sizeof(lg->room_prefix), "load%d-", (int)getpid() % 10000);
     int total_max = r->o.participants * (r->o.mode == MODE_RAMP ? r->o.max_rooms : r->o.rooms);
     lg->decode_every = r->o.decode_every > 0 ? r->o.decode_every : total_max > 16 ? 4 : 1;
@@ -738,7 +770,21 @@ int main(int argc, char **argv)
     if (!lg->parts || !r->series)
         die("out of memory");
 
-    if (r->o.server_url) {
+    if (r->o.local_ip)
+        snprintf(lg->local_ip, sizeof(lg->local_ip), "%s", r->o.local_ip);
+    if (r->o.uplink_clip < 0 || r->o.uplink_clip >= TF_CLIP_N_SIZES)
+        die("--uplink-clip: 0 (320x180) or 1 (160x90)");
+    lg->janus_clip = r->o.uplink_clip;
+    if (r->o.janus) {
+        char host[64];
+        int port;
+        if (sscanf(r->o.janus, "%63[^:]:%d", host, &port) != 2 ||
+            uv_ip4_addr(host, port, &lg->http) < 0)
+            die("--janus HOST:PORT");
+        snprintf(r->server_cmd, sizeof(r->server_cmd),
+                 "janus (VideoRoom, HTTP API http://%s:%d/janus, pid %d)", host, port,
+                 (int)r->o.server_pid);
+    } else if (r->o.server_url) {
         char host[64];
         int port;
         if (sscanf(r->o.server_url, "http://%63[^:]:%d", host, &port) != 2 || !r->o.media_port)
@@ -773,6 +819,8 @@ int main(int argc, char **argv)
     uv_signal_init(lg->loop, &r->sigint);
     uv_signal_init(lg->loop, &r->sigterm);
     r->tick.data = r->sec.data = r->sigint.data = r->sigterm.data = r;
+    if (r->o.janus && lg_janus_start(lg) < 0)
+        die("cannot reach Janus");
     uv_timer_start(&r->tick, on_tick, 0, 5);
     uv_timer_start(&r->sec, on_second, 1000, 1000);
     uv_signal_start(&r->sigint, on_sigint, SIGINT);
@@ -789,11 +837,17 @@ int main(int argc, char **argv)
     r->info.relay_who =
         lg->use_relay ? (lg->relay_who < lg->participants ? lg->relay_who : lg->participants) : 0;
     r->info.decode_every = lg->decode_every;
+    r->info.talkers = lg->talkers;
     r->info.duration_s = r->o.mode == MODE_SOAK ? r->o.soak : r->o.duration;
     r->info.wall_s = (double)(lg_now() - r->start) / 1e6;
     r->info.cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     r->info.server_cmd = r->server_cmd;
+    r->info.server = lg->janus ? "janus" : "tafel";
+    lg_janus_fold(lg);
     int rc = lg_report_write(r->outdir, lg, &r->info, r->series, r->n_series);
+    if (rc == 0)
+        lg_janus_report(lg, r->outdir);
+    lg_janus_free(lg);
     stop_child(&r->relay);
     stop_child(&r->server);
 

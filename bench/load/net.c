@@ -193,8 +193,26 @@ static lg_http_t *start(lg_t *lg, char *req, size_t len, void *arg)
     return c;
 }
 
+static int request_to(lg_t *lg, const char *method, const char *path, const char *ctype,
+                      const char *body, size_t body_len, lg_http_cb cb, void *arg, lg_http_t **out);
+
+lg_http_t *lg_http_open(lg_t *lg, const char *method, const char *path, const char *ctype,
+                        const char *body, size_t body_len, lg_http_cb cb, void *arg)
+{
+    lg_http_t *c = NULL;
+    if (request_to(lg, method, path, ctype, body, body_len, cb, arg, &c) < 0)
+        return NULL;
+    return c;
+}
+
 int lg_http_request(lg_t *lg, const char *method, const char *path, const char *ctype,
                     const char *body, size_t body_len, lg_http_cb cb, void *arg)
+{
+    return request_to(lg, method, path, ctype, body, body_len, cb, arg, NULL);
+}
+
+static int request_to(lg_t *lg, const char *method, const char *path, const char *ctype,
+                      const char *body, size_t body_len, lg_http_cb cb, void *arg, lg_http_t **out)
 {
     size_t cap = 512 + strlen(path) + body_len;
     char *req = malloc(cap);
@@ -217,6 +235,8 @@ int lg_http_request(lg_t *lg, const char *method, const char *path, const char *
     if (!c)
         return -EIO;
     c->cb = cb;
+    if (out)
+        *out = c;
     return 0;
 }
 

@@ -44,6 +44,9 @@ void lg_totals(const lg_t *lg, lg_totals_t *t)
         t->wrong_tiles += p->st.stamp_wrong_tile;
         t->audio_frames += p->st.audio_frames;
         t->audio_concealed += p->st.audio_concealed;
+        t->audio_fec += p->st.audio_fec;
+        t->rtx_in += p->st.rtx_in;
+        t->rtx_padding += p->st.rtx_padding;
         t->nacks += p->st.nacks;
         t->plis += p->st.plis;
     }
@@ -67,7 +70,9 @@ static double kbps(const part_t *p, uint64_t bytes, double end_us)
 /* Weak-link figures of one relayed receiver, relative to its trace's time 0 (its first datagram
  * through the relay, t_ice). */
 typedef struct weak {
-    double audio_intact_pct, freezes_per_min, kbytes_per_min, minutes;
+    double audio_intact_pct; /* arrived + rebuilt with FEC, of all sent */
+    double audio_arrived_pct, audio_fec_pct;
+    double freezes_per_min, kbytes_per_min, minutes;
     double step_down_s, step_up_s, outage_recovery_s; /* -1: not applicable or not seen */
 } weak_t;
 
@@ -109,8 +114,11 @@ static void step_moves(const part_t *p, double run_s, bool down, char *out, size
 static weak_t weak_figures(const part_t *p, const char *profile, double end_us)
 {
     weak_t w = {.step_down_s = -1, .step_up_s = -1, .outage_recovery_s = -1};
-    uint64_t af = p->st.audio_frames + p->st.audio_concealed;
-    w.audio_intact_pct = af ? 100.0 * (double)p->st.audio_frames / (double)af : 0;
+    uint64_t af = p->st.audio_frames + p->st.audio_fec + p->st.audio_concealed;
+    w.audio_intact_pct =
+        af ? 100.0 * (double)(p->st.audio_frames + p->st.audio_fec) / (double)af : 0;
+    w.audio_arrived_pct = af ? 100.0 * (double)p->st.audio_frames / (double)af : 0;
+    w.audio_fec_pct = af ? 100.0 * (double)p->st.audio_fec / (double)af : 0;
     w.minutes = p->t_connected ? (end_us - (double)p->t_connected) / 60e6 : 0;
     if (w.minutes > 0) {
         w.freezes_per_min = (double)p->st.freezes / w.minutes;
@@ -207,10 +215,11 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
     double cores_used = in->srv_cpu_s > 0 && in->measure_s > 0 ? in->srv_cpu_s / in->measure_s : -1;
     double per_core = cores_used > 0 ? total / cores_used : -1;
     double late_pct = t.frames ? 100.0 * (double)t.late_frames / (double)t.frames : 0;
+    /* intact: arrived, or rebuilt from the next packet's in-band FEC (as a browser plays it) */
+    uint64_t audio_all = t.audio_frames + t.audio_fec + t.audio_concealed;
     double audio_intact =
-        t.audio_frames + t.audio_concealed
-            ? 100.0 * (double)t.audio_frames / (double)(t.audio_frames + t.audio_concealed)
-            : 0;
+        audio_all ? 100.0 * (double)(t.audio_frames + t.audio_fec) / (double)audio_all : 0;
+    double audio_arrived = audio_all ? 100.0 * (double)t.audio_frames / (double)audio_all : 0;
     double end_us = (double)lg->t_end; /* rates are over each participant's connected time */
     for (int i = 0; !lg->t_end && i < lg->n_parts; i++)
         if ((double)lg->parts[i].last_frame_at > end_us)
@@ -228,9 +237,9 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             "and receives the mix\n",
             in->mode, in->rooms, in->participants, total, in->measure_s, in->wall_s);
     fprintf(md,
-            "- server: `%s`\n- machine: %d cores, **shared with other work** (only ratios "
+            "- server: %s `%s`\n- machine: %d cores, **shared with other work** (only ratios "
             "from one run are firm)\n",
-            in->server_cmd, in->cores);
+            in->server ? in->server : "tafel", in->server_cmd, in->cores);
     if (in->profile)
         fprintf(md, "- link: tafel-relay profile **%s** for %d participant(s) per room: %s\n",
                 in->profile, in->relay_who, in->profile_desc);
@@ -242,8 +251,11 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             in->tick_late_pct > 5 ? "**the machine was overloaded; latency and late-frame figures "
                                     "include the generator's own scheduling delays**"
                                   : "the generator kept up");
-    fprintf(md, "- receivers fully decoding: every %d%s\n\n", in->decode_every,
+    fprintf(md, "- receivers fully decoding: every %d%s\n", in->decode_every,
             in->decode_every == 1 ? " (all)" : "th");
+    fprintf(md, "- speaking: %s%d of %d per room (a 200 ms tone burst every 2 s each; the others "
+            "send a quiet microphone)\n\n", in->talkers < in->participants ? "the first " : "all ",
+            in->talkers, in->participants);
     fprintf(md, "## Headline\n\n| figure | value |\n|---|---|\n");
     fprintf(md, "| server CPU over the window | %.1f s = %.2f cores |\n", in->srv_cpu_s,
             cores_used);
@@ -262,8 +274,14 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             late_pct, (unsigned long long)t.frames);
     fprintf(md, "| freezes (> 500 ms without a frame) | %llu, %.1f s in total |\n",
             (unsigned long long)t.freezes, t.freeze_s);
-    fprintf(md, "| audio frames intact | %.2f %% (%llu concealed) |\n", audio_intact,
+    fprintf(md,
+            "| audio frames intact (arrived + rebuilt with in-band FEC) | %.2f %% (%.2f %% "
+            "arrived, %llu rebuilt with FEC, %llu concealed) |\n",
+            audio_intact, audio_arrived, (unsigned long long)t.audio_fec,
             (unsigned long long)t.audio_concealed);
+    fprintf(md,
+            "| video retransmissions received (RTX) / padding probes received | %llu / %llu |\n",
+            (unsigned long long)t.rtx_in, (unsigned long long)t.rtx_padding);
     fprintf(md, "| receivers connected / decoding ones that decoded | %d of %d / %d of %d |\n",
             t.connected, t.receivers, t.decoding_ok, t.decoding);
     fprintf(md, "| stamps read / in the wrong tile | %llu / %llu |\n",
@@ -294,7 +312,8 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
     rx_mean = nk ? rx_mean / nk : 0;
     tx_mean = nk ? tx_mean / nk : 0;
     double sfu = tx_mean * (in->participants - 1);
-    fprintf(md, "| downstream per receiver, Tafel (measured, %s receivers) | %.0f kbit/s |\n",
+    fprintf(md, "| downstream per receiver, %s (measured, %s receivers) | %.0f kbit/s |\n",
+            in->server && !strcmp(in->server, "janus") ? "Janus SFU" : "Tafel",
             any_loopback ? "loopback" : "relayed", rx_mean);
     fprintf(md,
             "| downstream per receiver, SFU (**computed**: (N-1) x measured uplink %.0f "
@@ -334,7 +353,7 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
         double secs = p->t_connected && end_us > (double)p->t_connected
                           ? (end_us - (double)p->t_connected) / 1e6
                           : 0;
-        uint64_t af = p->st.audio_frames + p->st.audio_concealed;
+        uint64_t af = p->st.audio_frames + p->st.audio_fec + p->st.audio_concealed;
         fprintf(
             md,
             "| %d | %d | %s | %s (%d %s) | %.0f | %llu | %llu | %llu | %llu | %.1f | %llu | %llu | "
@@ -347,13 +366,14 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             secs > 0 ? (double)p->st.rx_bytes * 8 / 1000 / secs : 0,
             (unsigned long long)p->st.frames, (unsigned long long)p->st.frames_decoded,
             (unsigned long long)p->st.late_frames, (unsigned long long)p->st.freezes,
-            af ? 100.0 * (double)p->st.audio_frames / (double)af : 0,
+            af ? 100.0 * (double)(p->st.audio_frames + p->st.audio_fec) / (double)af : 0,
             (unsigned long long)p->st.nacks, (unsigned long long)p->st.plis,
             (unsigned long long)p->st.stamps_read, p->relayed ? in->profile : "loopback");
     }
     if (in->profile) {
         fprintf(md,
-                "\n## Weak link (%s)\n\n| # | audio frames intact | freezes/min | kB/min | "
+                "\n## Weak link (%s)\n\n| # | audio frames intact (arrived + FEC) | freezes/min | "
+                "kB/min | "
                 "step down -> lower tier (each period) | back up (each period) | outage recovery | "
                 "tier changes (trace time) |\n"
                 "|---|---|---|---|---|---|---|---|\n",
@@ -374,8 +394,9 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             }
             snprintf(orc, sizeof(orc), w.outage_recovery_s < 0 ? "-" : "%.1f s",
                      w.outage_recovery_s);
-            fprintf(md, "| %d | %.2f %% | %.2f | %.0f | %s | %s | %s | ", p->idx,
-                    w.audio_intact_pct, w.freezes_per_min, w.kbytes_per_min, sd, su, orc);
+            fprintf(md, "| %d | %.2f %% (%.2f + %.2f) | %.2f | %.0f | %s | %s | %s | ", p->idx,
+                    w.audio_intact_pct, w.audio_arrived_pct, w.audio_fec_pct, w.freezes_per_min,
+                    w.kbytes_per_min, sd, su, orc);
             for (int k = 0; k < p->n_tier; k++)
                 fprintf(md, "%s%s@%.1fs", k ? ", " : "", tier_name(p->tier_rank[k]),
                         (double)(p->tier_at[k] - p->t_ice) / 1e6);
@@ -390,9 +411,9 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
     if (!js)
         return -errno;
     fprintf(js,
-            "{\n  \"mode\": \"%s\", \"rooms\": %d, \"participants_per_room\": %d, "
+            "{\n  \"server_kind\": \"%s\", \"mode\": \"%s\", \"rooms\": %d, \"participants_per_room\": %d, "
             "\"participants\": %d,\n  \"profile\": %s%s%s, \"relay_who\": %d, "
-            "\"decode_every\": %d, \"cores\": %d,\n"
+            "\"decode_every\": %d, \"talkers\": %d, \"cores\": %d,\n"
             "  \"measure_s\": %.2f, \"wall_s\": %.2f, \"server_cpu_s\": %.3f, "
             "\"server_cores_used\": %.3f, \"participants_per_core\": %.2f,\n"
             "  \"ramp_capacity\": %d, \"generator_cpu_s\": %.3f, \"loadavg_start\": %.2f, "
@@ -402,21 +423,26 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
             "  \"receivers\": %d, \"connected\": %d, \"decoding\": %d, \"decoding_ok\": %d,\n"
             "  \"frames\": %llu, \"frames_decoded\": %llu, \"late_frames\": %llu, "
             "\"late_pct\": %.3f, \"freezes\": %llu, \"freeze_s\": %.2f,\n"
-            "  \"audio_frames\": %llu, \"audio_concealed\": %llu, \"audio_intact_pct\": %.3f,\n"
+            "  \"audio_frames\": %llu, \"audio_concealed\": %llu, \"audio_fec\": %llu, "
+            "\"audio_intact_pct\": %.3f, \"audio_arrived_pct\": %.3f,\n"
+            "  \"rtx_in\": %llu, \"rtx_padding\": %llu,\n"
             "  \"stamps_read\": %llu, \"stamps_wrong_tile\": %llu, \"nacks\": %llu, "
             "\"plis\": %llu,\n"
             "  \"server\": {\"video_encoders_max\": %d, \"audio_encoders_max\": %d, "
             "\"queue_drops\": %.0f, \"rss_start_mib\": %.1f, \"rss_end_mib\": %.1f, "
             "\"fds_start\": %d, \"fds_end\": %d},\n  \"per_receiver\": [\n",
-            in->mode, in->rooms, in->participants, total, in->profile ? "\"" : "",
+            in->server ? in->server : "tafel", in->mode, in->rooms, in->participants, total,
+            in->profile ? "\"" : "",
             in->profile ? in->profile : "null", in->profile ? "\"" : "", in->relay_who,
-            in->decode_every, in->cores, in->measure_s, in->wall_s, in->srv_cpu_s, cores_used,
+            in->decode_every, in->talkers, in->cores, in->measure_s, in->wall_s, in->srv_cpu_s, cores_used,
             per_core, in->ramp_capacity, in->gen_cpu_s, in->loadavg_start, in->loadavg_end,
             in->tick_late_pct, in->tick_max_lag_ms, lg->video_lat.n, v50, v95, v99, lg->audio_lat.n,
             a50, a95, t.receivers, t.connected, t.decoding, t.decoding_ok,
             (unsigned long long)t.frames, (unsigned long long)t.frames_decoded,
             (unsigned long long)t.late_frames, late_pct, (unsigned long long)t.freezes, t.freeze_s,
-            (unsigned long long)t.audio_frames, (unsigned long long)t.audio_concealed, audio_intact,
+            (unsigned long long)t.audio_frames, (unsigned long long)t.audio_concealed,
+            (unsigned long long)t.audio_fec, audio_intact, audio_arrived,
+            (unsigned long long)t.rtx_in, (unsigned long long)t.rtx_padding,
             (unsigned long long)t.stamps_read, (unsigned long long)t.wrong_tiles,
             (unsigned long long)t.nacks, (unsigned long long)t.plis, in->video_encoders_max,
             in->audio_encoders_max, in->queue_drops, in->rss_start_mib, in->rss_end_mib,
@@ -429,28 +455,42 @@ int lg_report_write(const char *dir, const lg_t *lg, const lg_run_info_t *in, co
                 "\"decode\": %s, \"tier\": \"%s\", \"rx_bytes\": %llu, \"frames\": %llu, "
                 "\"frames_decoded\": %llu, \"decode_errors\": %llu, \"late_frames\": %llu, "
                 "\"freezes\": %llu, \"freeze_s\": %.2f, \"audio_frames\": %llu, "
-                "\"audio_concealed\": %llu, \"nacks\": %llu, \"plis\": %llu, "
+                "\"audio_concealed\": %llu, \"audio_fec\": %llu, \"audio_with_fec\": %llu, "
+                "\"audio_intact_pct\": %.3f, "
+                "\"rtx_in\": %llu, \"rtx_padding\": %llu, \"rtx_recovered\": %llu, "
+                "\"video_given_up\": %llu, \"video_frames_dropped\": %llu, "
+                "\"nacks\": %llu, \"plis\": %llu, "
                 "\"nacks_in\": %llu, \"plis_in\": %llu, \"stamps_read\": %llu, "
                 "\"tier_changes\": %llu, \"twcc_reported\": %llu, \"twcc_missing\": %llu, "
                 "\"twcc_late\": %llu, \"freezes_per_min\": %.3f, \"kbytes_per_min\": %.1f, "
                 "\"step_down_s\": %.2f, \"step_up_s\": %.2f, \"outage_recovery_s\": %.2f, "
                 "\"rx_kbps\": %.1f, \"tx_kbps\": %.1f, \"tx_audio\": %llu, \"tx_video\": %llu, "
-                "\"tx_errors\": %llu}%s\n",
+                "\"tx_errors\": %llu, \"freezes_at_s\": [",
                 p->idx, p->room, p->t_connected ? "true" : "false", p->relayed ? "true" : "false",
                 p->decode ? "true" : "false", p->tier, (unsigned long long)p->st.rx_bytes,
                 (unsigned long long)p->st.frames, (unsigned long long)p->st.frames_decoded,
                 (unsigned long long)p->st.decode_errors, (unsigned long long)p->st.late_frames,
                 (unsigned long long)p->st.freezes, (double)p->st.freeze_us / 1e6,
                 (unsigned long long)p->st.audio_frames, (unsigned long long)p->st.audio_concealed,
-                (unsigned long long)p->st.nacks, (unsigned long long)p->st.plis,
-                (unsigned long long)p->st.nacks_in, (unsigned long long)p->st.plis_in,
-                (unsigned long long)p->st.stamps_read, (unsigned long long)p->st.tier_changes,
-                (unsigned long long)p->st.twcc_reported, (unsigned long long)p->st.twcc_missing,
-                (unsigned long long)p->st.twcc_late, w.freezes_per_min, w.kbytes_per_min,
-                w.step_down_s, w.step_up_s, w.outage_recovery_s, kbps(p, p->st.rx_bytes, end_us),
+                (unsigned long long)p->st.audio_fec, (unsigned long long)p->st.audio_with_fec,
+                w.audio_intact_pct,
+                (unsigned long long)p->st.rtx_in, (unsigned long long)p->st.rtx_padding,
+                (unsigned long long)p->st.rtx_recovered, (unsigned long long)p->st.v_given_up,
+                (unsigned long long)p->st.v_frames_dropped, (unsigned long long)p->st.nacks,
+                (unsigned long long)p->st.plis, (unsigned long long)p->st.nacks_in,
+                (unsigned long long)p->st.plis_in, (unsigned long long)p->st.stamps_read,
+                (unsigned long long)p->st.tier_changes, (unsigned long long)p->st.twcc_reported,
+                (unsigned long long)p->st.twcc_missing, (unsigned long long)p->st.twcc_late,
+                w.freezes_per_min, w.kbytes_per_min, w.step_down_s, w.step_up_s,
+                w.outage_recovery_s, kbps(p, p->st.rx_bytes, end_us),
                 kbps(p, p->st.tx_bytes, end_us), (unsigned long long)p->st.tx_audio,
-                (unsigned long long)p->st.tx_video, (unsigned long long)p->st.tx_errors,
-                i + 1 < lg->n_parts ? "," : "");
+                (unsigned long long)p->st.tx_video, (unsigned long long)p->st.tx_errors);
+        /* the first freezes, [from, to] on the trace's clock (the first datagram sent) */
+        for (int k = 0; k < p->n_freeze_log; k++)
+            fprintf(js, "%s[%.2f, %.2f]", k ? ", " : "",
+                    (double)(p->freeze_from[k] - p->t_ice) / 1e6,
+                    (double)(p->freeze_to[k] - p->t_ice) / 1e6);
+        fprintf(js, "]}%s\n", i + 1 < lg->n_parts ? "," : "");
     }
     fprintf(js, "  ]\n}\n");
     fclose(js);

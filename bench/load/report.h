@@ -33,7 +33,7 @@ typedef struct lg_run_info {
     const char *mode;    /* "steady", "ramp", "soak" */
     const char *profile; /* relay profile or NULL */
     const char *profile_desc;
-    int rooms, participants, relay_who, decode_every;
+    int rooms, participants, relay_who, decode_every, talkers;
     double duration_s, wall_s;
     double srv_cpu_s;  /* server CPU time over the measured window */
     double measure_s;  /* the window's length */
@@ -46,6 +46,7 @@ typedef struct lg_run_info {
     double gen_cpu_s; /* the generator's own CPU */
     int cores;
     const char *server_cmd;
+    const char *server; /* "tafel" or "janus" (--janus): which server the figures are of */
     double loadavg_start, loadavg_end;     /* /proc/loadavg: the machine's other load */
     double tick_late_pct, tick_max_lag_ms; /* the generator's own 5 ms tick: share of ticks over
                                             * 20 ms late, and the worst lag */
@@ -64,6 +65,7 @@ typedef struct lg_totals {
     int receivers, connected, decoding, decoding_ok; /* decoding_ok: decoded >= 1 frame */
     uint64_t frames, frames_decoded, late_frames, freezes, stamps_read, wrong_tiles;
     uint64_t audio_frames, audio_concealed, nacks, plis;
+    uint64_t audio_fec, rtx_in, rtx_padding; /* rebuilt with FEC; RTX retransmits, probes */
     double freeze_s;
 } lg_totals_t;
 void lg_totals(const lg_t *lg, lg_totals_t *out);
