@@ -15,7 +15,7 @@ out=${2:?usage: janus.sh BUILD_DIR OUT [tafel-load options]}
 shift 2
 JANUS=${JANUS:-$(command -v janus || true)}
 if [ -z "$JANUS" ]; then
-  echo "janus.sh: janus is not installed (apt-get install janus): skipped" >&2
+  echo "janus.sh: janus is not installed (deploy/install-deps.sh --bench): skipped" >&2
   exit 77
 fi
 # Janus gathers ICE candidates on every interface that is up *except* loopback ones (ice.c skips
