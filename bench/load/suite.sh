@@ -9,7 +9,7 @@
 # a quiet microphone; shared-30-alltalk is the same 30-participant room with everybody speaking.
 # WEAK_N=5 runs the weak-link profiles in 5-participant rooms (for a machine that cannot hold a
 # 30-participant room in real time; the pupil's own link is what these figures measure).
-# About 25 minutes. Figures on a shared machine wander: compare rows of one suite run.
+# About 20 minutes. Figures on a shared machine wander: compare rows of one suite run.
 set -uo pipefail
 build=${1:-build}
 out=${2:-$build/load-results/suite}
