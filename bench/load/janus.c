@@ -148,6 +148,19 @@ static bool reply(lg_janus_t *j, const tf_load_http_resp_t *r, tf_janus_msg_t *m
     return true;
 }
 
+/* The id a create/attach reply carries (a session or handle), 0 after an error (noted). */
+static uint64_t reply_id(lg_janus_t *j, const tf_load_http_resp_t *r, const char *what)
+{
+    tf_janus_msg_t m;
+    if (!reply(j, r, &m, what))
+        return 0;
+    uint64_t id = m.id;
+    tf_janus_msg_clear(&m);
+    if (!id)
+        note_error(j, what, NULL);
+    return id;
+}
+
 /* ---- session and rooms --------------------------------------------------------------------- */
 
 static void create_room(lg_janus_t *j);
@@ -190,13 +203,10 @@ static void on_admin_attached(lg_http_t *h, const tf_load_http_resp_t *r, void *
 {
     (void)h;
     lg_janus_t *j = arg;
-    tf_janus_msg_t m;
-    if (!reply(j, r, &m, "attach") || !m.id) {
+    if (!(j->admin = reply_id(j, r, "attach"))) {
         j->failed = true;
         return;
     }
-    j->admin = m.id;
-    tf_janus_msg_clear(&m);
     create_room(j);
 }
 
@@ -211,13 +221,10 @@ static void on_session(lg_http_t *h, const tf_load_http_resp_t *r, void *arg)
 {
     (void)h;
     lg_janus_t *j = arg;
-    tf_janus_msg_t m;
-    if (!reply(j, r, &m, "create session") || !m.id) {
+    if (!(j->session = reply_id(j, r, "create session"))) {
         j->failed = true;
         return;
     }
-    j->session = m.id;
-    tf_janus_msg_clear(&m);
     j->next_poll = lg_now();
     j->next_keepalive = lg_now() + KEEPALIVE_US;
     if (post(j, 0, attach_req(), on_admin_attached, j) < 0)
@@ -310,16 +317,15 @@ static void on_pub_attached(lg_http_t *h, const tf_load_http_resp_t *r, void *ar
     (void)h;
     part_t *p = arg;
     lg_janus_t *j = p->lg->janus;
-    tf_janus_msg_t m;
     int port = 0;
-    if (!reply(j, r, &m, "publisher attach") || !m.id || lg_part_open(p, &port) < 0) {
+    uint64_t id = reply_id(j, r, "publisher attach");
+    if (!id || lg_part_open(p, &port) < 0) {
         p->lg->join_failures++;
         p->state = P_FAILED;
         snprintf(p->fail, sizeof(p->fail), "janus: attach failed");
         return;
     }
-    j->pub[p->idx].handle = m.id;
-    tf_janus_msg_clear(&m);
+    j->pub[p->idx].handle = id;
     p->clip = p->lg->clips[p->slot][p->lg->janus_clip]; /* the run's fixed uplink size */
     p->state = P_JOINING;
     tf_janus_local_t l = {.ice_ufrag = p->ufrag,
@@ -491,13 +497,10 @@ static void on_sub_attached(lg_http_t *h, const tf_load_http_resp_t *r, void *ar
     (void)h;
     jsub_t *s = arg;
     lg_janus_t *j = s->j;
-    tf_janus_msg_t m;
-    if (!reply(j, r, &m, "subscriber attach") || !m.id) {
+    if (!(s->handle = reply_id(j, r, "subscriber attach"))) {
         sub_fail(s, "attach failed");
         return;
     }
-    s->handle = m.id;
-    tf_janus_msg_clear(&m);
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "request", "join");
     cJSON_AddStringToObject(b, "ptype", "subscriber");

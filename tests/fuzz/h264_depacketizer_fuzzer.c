@@ -34,30 +34,30 @@ static int check_annexb(const uint8_t *p, size_t n, bool *has_idr)
     *has_idr = false;
     while (i < n) {
         size_t sc = n - i >= 4 && !memcmp(p + i, "\0\0\0\1", 4) ? 4 : 3;
-        check(n - i > sc && !memcmp(p + i + sc - 3, "\0\0\1", 3));
+        CHECK(n - i > sc && !memcmp(p + i + sc - 3, "\0\0\1", 3));
         i += sc;
         size_t start = i;
         uint8_t h = p[i];
-        check(!(h & 0x80));
-        check((h & 0x1f) >= 1 && (h & 0x1f) <= 23);
+        CHECK(!(h & 0x80));
+        CHECK((h & 0x1f) >= 1 && (h & 0x1f) <= 23);
         uint8_t type = h & 0x1f;
         /* The first NAL and SPS/PPS get the long start code, the others the short one. */
-        check(sc == (count == 0 || type == 7 || type == 8 ? 4u : 3u));
+        CHECK(sc == (count == 0 || type == 7 || type == 8 ? 4u : 3u));
         *has_idr = *has_idr || type == 5;
         int zeros = 0;
         while (i < n) {
             if (zeros >= 2 && p[i] <= 1) {
                 /* Only a start code (or the zero_byte of one) may follow two zeros. */
-                check(p[i] == 1 || (i + 1 < n && p[i + 1] == 1));
+                CHECK(p[i] == 1 || (i + 1 < n && p[i + 1] == 1));
                 i -= 2;
                 break;
             }
-            check(!(zeros >= 2 && p[i] == 2));
+            CHECK(!(zeros >= 2 && p[i] == 2));
             zeros = p[i] == 0 ? zeros + 1 : 0;
             i++;
         }
-        check(i > start);
-        check(p[i - 1] != 0); /* no trailing zero */
+        CHECK(i > start);
+        CHECK(p[i - 1] != 0); /* no trailing zero */
         count++;
     }
     return count;
@@ -70,34 +70,34 @@ static void check_round_trip(const tf_rtp_h264_frame_t *f, size_t budget, uint8_
     tf_venc_packet_t *au = malloc(sizeof(*au));
     tf_rtp_h264_depacketizer_t *d = malloc(sizeof(*d));
     uint8_t *payload = malloc(budget);
-    check(au && d && payload);
+    CHECK(au && d && payload);
     int n = tf_rtp_h264_annexb_split(f->data, f->size, au);
     if (n == -EMSGSIZE) /* more NALs than an encoder's table holds */
         goto out;
-    check(n == f->nal_count);
-    check(!!au->keyframe == f->keyframe);
+    CHECK(n == f->nal_count);
+    CHECK(!!au->keyframe == f->keyframe);
     tf_rtp_h264_depacketize_init(d, buf, FRAME_CAP);
     const uint8_t aud[] = {0x09, 0xf0};
-    check(tf_rtp_h264_depacketize_push(d, 1, 0, true, aud, sizeof(aud)) == 0);
+    CHECK(tf_rtp_h264_depacketize_push(d, 1, 0, true, aud, sizeof(aud)) == 0);
     tf_rtp_h264_frame_t g;
-    check(tf_rtp_h264_depacketize_poll(d, &g) == 0);
+    CHECK(tf_rtp_h264_depacketize_poll(d, &g) == 0);
     tf_rtp_h264_packetizer_t pk;
-    check(tf_rtp_h264_packetize_init(&pk, au, budget) == 0);
+    CHECK(tf_rtp_h264_packetize_init(&pk, au, budget) == 0);
     uint16_t seq = 2;
     bool marker = false, got = false;
     int len;
     while ((len = tf_rtp_h264_packetize_next(&pk, payload, budget, &marker)) > 0) {
-        check((size_t)len <= budget);
-        check(!got);
-        check(tf_rtp_h264_depacketize_push(d, seq++, 90, marker, payload, (size_t)len) == 0);
+        CHECK((size_t)len <= budget);
+        CHECK(!got);
+        CHECK(tf_rtp_h264_depacketize_push(d, seq++, 90, marker, payload, (size_t)len) == 0);
         if (tf_rtp_h264_depacketize_poll(d, &g) == 0) {
-            check(marker);
-            check(g.size == f->size && !memcmp(g.data, f->data, f->size));
-            check(g.keyframe == f->keyframe && g.has_sps_pps == f->has_sps_pps);
+            CHECK(marker);
+            CHECK(g.size == f->size && !memcmp(g.data, f->data, f->size));
+            CHECK(g.keyframe == f->keyframe && g.has_sps_pps == f->has_sps_pps);
             got = true;
         }
     }
-    check(len == -EAGAIN && marker && got);
+    CHECK(len == -EAGAIN && marker && got);
 out:
     free(au);
     free(d);
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tf_rtp_h264_depacketizer_t *d = malloc(sizeof(*d));
     uint8_t *buf = malloc(FRAME_CAP), *buf2 = malloc(FRAME_CAP);
-    check(d && buf && buf2);
+    CHECK(d && buf && buf2);
     tf_rtp_h264_depacketize_init(d, buf, FRAME_CAP);
     static const size_t budgets[8] = {3, 4, 7, 20, 100, 300, 1188, 1400};
     fuzz_records_t rec;
@@ -120,17 +120,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (flags & 0x10)
             tf_rtp_h264_depacketize_reset(d);
         int err = tf_rtp_h264_depacketize_push(d, rec.seq++, rec.ts, flags & 1, payload, len);
-        check(err == 0 || err == -EPROTO);
+        CHECK(err == 0 || err == -EPROTO);
         tf_rtp_h264_frame_t f;
         if (tf_rtp_h264_depacketize_poll(d, &f) != 0)
             continue;
-        check(flags & 1); /* frames end on a marker */
-        check(f.data == buf && f.size > 0 && f.size <= FRAME_CAP);
-        check(f.timestamp == rec.ts && f.last_seq == (uint16_t)(rec.seq - 1));
+        CHECK(flags & 1); /* frames end on a marker */
+        CHECK(f.data == buf && f.size > 0 && f.size <= FRAME_CAP);
+        CHECK(f.timestamp == rec.ts && f.last_seq == (uint16_t)(rec.seq - 1));
         bool idr;
-        check(check_annexb(f.data, f.size, &idr) == f.nal_count);
-        check(idr == f.keyframe);
-        check(tf_rtp_h264_depacketize_poll(d, &f) == -EAGAIN);
+        CHECK(check_annexb(f.data, f.size, &idr) == f.nal_count);
+        CHECK(idr == f.keyframe);
+        CHECK(tf_rtp_h264_depacketize_poll(d, &f) == -EAGAIN);
         tf_rtp_h264_frame_t copy = f;
         check_round_trip(&copy, budgets[flags >> 5], buf2);
     }

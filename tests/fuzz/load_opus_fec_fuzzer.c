@@ -14,13 +14,8 @@
 
 #include "bench/load/audio_rx.h"
 
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "load_opus_fec_fuzzer: %s:%d: %s\n", __FILE__, __LINE__, #c);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#define FUZZ_NAME "load_opus_fec_fuzzer"
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

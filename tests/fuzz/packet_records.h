@@ -1,5 +1,5 @@
 /* packet_records.h — what the depacketizer fuzz targets (h264_, vp8_depacketizer_fuzzer.c)
- * share: a check that aborts with the target's name, and the walk over their input's records.
+ * share: CHECK (fuzz_check.h) and the walk over their input's records.
  * A record is one flag byte, a 16-bit big-endian length and that many payload bytes (a short
  * last record is cut to what is there). Flags: bit 0 marker, bit 1 next timestamp, bit 2 skip a
  * sequence number (a loss), bit 3 repeat the last one, bit 4 reset the depacketizer first (the
@@ -8,18 +8,10 @@
 #define TF_FUZZ_PACKET_RECORDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-#define check(cond) check_at((cond), #cond, __LINE__)
-static inline void check_at(int ok, const char *what, int line)
-{
-    if (!ok) {
-        fprintf(stderr, FUZZ_NAME ":%d: check failed: %s\n", line, what);
-        abort();
-    }
-}
+#include "tests/fuzz/fuzz_check.h"
 
 typedef struct fuzz_records {
     const uint8_t *data;

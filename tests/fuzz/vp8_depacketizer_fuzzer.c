@@ -33,13 +33,13 @@ static void check_desc_round_trip(const uint8_t *p, size_t len)
     size_t n, m;
     if (tf_rtp_vp8_desc_parse(&a, p, len, &n) != 0)
         return;
-    check(n >= 1 && n < len && n <= TF_RTP_VP8_MAX_DESC);
+    CHECK(n >= 1 && n < len && n <= TF_RTP_VP8_MAX_DESC);
     uint8_t out[TF_RTP_VP8_MAX_DESC + 1];
     int w = tf_rtp_vp8_desc_build(&a, out, sizeof(out));
-    check(w > 0 && (size_t)w == tf_rtp_vp8_desc_size(&a) && (size_t)w <= n);
+    CHECK(w > 0 && (size_t)w == tf_rtp_vp8_desc_size(&a) && (size_t)w <= n);
     out[w] = 0xaa; /* one payload byte */
-    check(tf_rtp_vp8_desc_parse(&b, out, (size_t)w + 1, &m) == 0 && m == (size_t)w);
-    check(!memcmp(&a, &b, sizeof(a)));
+    CHECK(tf_rtp_vp8_desc_parse(&b, out, (size_t)w + 1, &m) == 0 && m == (size_t)w);
+    CHECK(!memcmp(&a, &b, sizeof(a)));
 }
 
 static void check_round_trip(const tf_rtp_vp8_frame_t *f, size_t budget, uint8_t *buf)
@@ -52,26 +52,26 @@ static void check_round_trip(const tf_rtp_vp8_frame_t *f, size_t budget, uint8_t
                               .picture_id = f->picture_id};
     tf_rtp_vp8_packetizer_t pk;
     if (tf_rtp_vp8_packetize_init(&pk, f->data, f->size, &tmpl, budget) == -EINVAL) {
-        check(budget <= tf_rtp_vp8_desc_size(&tmpl));
+        CHECK(budget <= tf_rtp_vp8_desc_size(&tmpl));
         return;
     }
     uint8_t *payload = malloc(budget);
-    check(payload != NULL);
+    CHECK(payload != NULL);
     uint16_t seq = 65535;
     bool marker = false, got = false;
     int len;
     while ((len = tf_rtp_vp8_packetize_next(&pk, payload, budget, &marker)) > 0) {
-        check((size_t)len <= budget && !got);
-        check(tf_rtp_vp8_depacketize_push(&d, seq++, 7, marker, payload, (size_t)len) == 0);
+        CHECK((size_t)len <= budget && !got);
+        CHECK(tf_rtp_vp8_depacketize_push(&d, seq++, 7, marker, payload, (size_t)len) == 0);
         tf_rtp_vp8_frame_t g;
         if (tf_rtp_vp8_depacketize_poll(&d, &g) == 0) {
-            check(marker);
-            check(g.size == f->size && !memcmp(g.data, f->data, f->size));
-            check(g.keyframe == f->keyframe && g.picture_id == f->picture_id);
+            CHECK(marker);
+            CHECK(g.size == f->size && !memcmp(g.data, f->data, f->size));
+            CHECK(g.keyframe == f->keyframe && g.picture_id == f->picture_id);
             got = true;
         }
     }
-    check(len == -EAGAIN && marker && got);
+    CHECK(len == -EAGAIN && marker && got);
     free(payload);
 }
 
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tf_rtp_vp8_depacketizer_t d;
     uint8_t *buf = malloc(FRAME_CAP), *buf2 = malloc(FRAME_CAP), *starts = calloc(65536, 1);
-    check(buf && buf2 && starts);
+    CHECK(buf && buf2 && starts);
     tf_rtp_vp8_depacketize_init(&d, buf, FRAME_CAP);
     static const size_t budgets[8] = {2, 3, 5, 8, 50, 300, 1188, 1400};
     fuzz_records_t rec;
@@ -96,17 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         starts[rec.seq] = tf_rtp_vp8_desc_parse(&desc, payload, len, &n) == 0 && desc.start &&
                           desc.partition == 0;
         int err = tf_rtp_vp8_depacketize_push(&d, rec.seq++, rec.ts, flags & 1, payload, len);
-        check(err == 0 || err == -EPROTO);
+        CHECK(err == 0 || err == -EPROTO);
         tf_rtp_vp8_frame_t f;
         if (tf_rtp_vp8_depacketize_poll(&d, &f) != 0)
             continue;
-        check(flags & 1);
-        check(f.data == buf && f.size > 0 && f.timestamp == rec.ts);
-        check(f.last_seq == (uint16_t)(rec.seq - 1));
+        CHECK(flags & 1);
+        CHECK(f.data == buf && f.size > 0 && f.timestamp == rec.ts);
+        CHECK(f.last_seq == (uint16_t)(rec.seq - 1));
         bool key = !f.keyframe;
-        check(tf_rtp_vp8_frame_well_formed(f.data, f.size, &key) && key == f.keyframe);
-        check(starts[f.first_seq]); /* it began with S and PID 0 */
-        check(tf_rtp_vp8_depacketize_poll(&d, &f) == -EAGAIN);
+        CHECK(tf_rtp_vp8_frame_well_formed(f.data, f.size, &key) && key == f.keyframe);
+        CHECK(starts[f.first_seq]); /* it began with S and PID 0 */
+        CHECK(tf_rtp_vp8_depacketize_poll(&d, &f) == -EAGAIN);
         tf_rtp_vp8_frame_t copy = f;
         check_round_trip(&copy, budgets[flags >> 5], buf2);
     }

@@ -517,24 +517,30 @@ static void drain(sim_t *s)
 }
 
 /* Runs the room and its members for dur_us of simulated time, event to event. */
+/* Every sending participant sends what is due by s->now: video frames at FPS, 20 ms audio. */
+static void sim_send_due(sim_t *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        part_t *p = &s->parts[i];
+        if (!p->joined || !p->sends)
+            continue;
+        while (p->next_v_us <= s->now) {
+            send_video(s, p);
+            p->next_v_us = p->v_start_us + p->frames * SEC / FPS;
+        }
+        while (p->next_a_us <= s->now) {
+            send_audio(s, p);
+            p->next_a_us += 20 * MS;
+        }
+    }
+}
+
 static void sim_run(sim_t *s, uint64_t dur_us)
 {
     uint64_t end = s->now + dur_us;
     int stuck = 0;
     for (;;) {
-        for (int i = 0; i < s->n; i++) {
-            part_t *p = &s->parts[i];
-            if (!p->joined || !p->sends)
-                continue;
-            while (p->next_v_us <= s->now) {
-                send_video(s, p);
-                p->next_v_us = p->v_start_us + p->frames * SEC / FPS;
-            }
-            while (p->next_a_us <= s->now) {
-                send_audio(s, p);
-                p->next_a_us += 20 * MS;
-            }
-        }
+        sim_send_due(s);
         drain(s);
         if (tf_room_next_deadline(s->room) <= s->now) {
             tf_room_tick(s->room, s->now);

@@ -132,19 +132,7 @@ static void send_feedback(sim_t *s, const part_t *r, rx_log_t *log)
 static void run_until(sim_t *s, uint64_t until, const part_t *r, rx_log_t *log)
 {
     while (s->now < until) {
-        for (int i = 0; i < s->n; i++) {
-            part_t *p = &s->parts[i];
-            if (!p->joined || !p->sends)
-                continue;
-            while (p->next_v_us <= s->now) {
-                send_video(s, p);
-                p->next_v_us = p->v_start_us + p->frames * SEC / FPS;
-            }
-            while (p->next_a_us <= s->now) {
-                send_audio(s, p);
-                p->next_a_us += 20 * MS;
-            }
-        }
+        sim_send_due(s);
         if (tf_room_next_deadline(s->room) <= s->now)
             tf_room_tick(s->room, s->now);
         collect(s, r->id, r, log);
