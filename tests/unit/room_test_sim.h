@@ -320,6 +320,28 @@ static void send_video(sim_t *s, part_t *p)
     p->vts += 90000 / FPS;
 }
 
+/* Encodes one 20 ms frame of p's audio and sends it with its RFC 6464 level (-dBov). */
+static void send_opus(sim_t *s, part_t *p, const float *pcm, uint8_t level)
+{
+    uint8_t pay[400];
+    int n = tf_opus_enc_encode(p->oenc, pcm, pay, sizeof(pay));
+    assert_true(n > 0);
+    tf_rtp_packet_t rp;
+    memset(&rp, 0, sizeof(rp));
+    rp.payload_type = PT_OPUS;
+    rp.seq = p->aseq++;
+    rp.timestamp = p->ats;
+    rp.ssrc = p->assrc;
+    rp.payload = pay;
+    rp.payload_len = (size_t)n;
+    uint8_t lvl[1];
+    tf_rtp_put_audio_level(lvl, true, level);
+    assert_int_equal(tf_rtp_ext_set(&rp, EXT_AUDIO_LEVEL, lvl, 1), 0);
+    rp.ext_profile = TF_RTP_EXT_ONE_BYTE;
+    send_rtp(s, p, &rp);
+    p->ats += A_SAMPLES;
+}
+
 static void send_audio(sim_t *s, part_t *p)
 {
     float pcm[A_SAMPLES];
@@ -333,23 +355,7 @@ static void send_audio(sim_t *s, part_t *p)
     double dbov = -10 * log10(sum / A_SAMPLES + 1e-12) - 3.01; /* a full-scale sine is 0 dBov */
     if (p->dbov >= 0)
         dbov = p->dbov;
-    uint8_t pay[400];
-    int n = tf_opus_enc_encode(p->oenc, pcm, pay, sizeof(pay));
-    assert_true(n > 0);
-    tf_rtp_packet_t rp;
-    memset(&rp, 0, sizeof(rp));
-    rp.payload_type = PT_OPUS;
-    rp.seq = p->aseq++;
-    rp.timestamp = p->ats;
-    rp.ssrc = p->assrc;
-    rp.payload = pay;
-    rp.payload_len = (size_t)n;
-    uint8_t lvl[1];
-    tf_rtp_put_audio_level(lvl, true, (uint8_t)(dbov < 0 ? 0 : dbov > 127 ? 127 : dbov));
-    assert_int_equal(tf_rtp_ext_set(&rp, EXT_AUDIO_LEVEL, lvl, 1), 0);
-    rp.ext_profile = TF_RTP_EXT_ONE_BYTE;
-    send_rtp(s, p, &rp);
-    p->ats += A_SAMPLES;
+    send_opus(s, p, pcm, (uint8_t)(dbov < 0 ? 0 : dbov > 127 ? 127 : dbov));
 }
 
 /* ---- what members receive ------------------------------------------------------------------- */

@@ -809,23 +809,7 @@ static void send_voice(sim_t *s, part_t *p)
             v += sin(p->phase * h + h) / h;
         pcm[i] = (float)(0.12 * env * v);
     }
-    uint8_t pay[400];
-    int n = tf_opus_enc_encode(p->oenc, pcm, pay, sizeof(pay));
-    assert_true(n > 0);
-    tf_rtp_packet_t rp;
-    memset(&rp, 0, sizeof(rp));
-    rp.payload_type = PT_OPUS;
-    rp.seq = p->aseq++;
-    rp.timestamp = p->ats;
-    rp.ssrc = p->assrc;
-    rp.payload = pay;
-    rp.payload_len = (size_t)n;
-    uint8_t lvl[1];
-    tf_rtp_put_audio_level(lvl, true, 20);
-    assert_int_equal(tf_rtp_ext_set(&rp, EXT_AUDIO_LEVEL, lvl, 1), 0);
-    rp.ext_profile = TF_RTP_EXT_ONE_BYTE;
-    send_rtp(s, p, &rp);
-    p->ats += A_SAMPLES;
+    send_opus(s, p, pcm, 20);
 }
 
 /* A listener whose downlink loses audio packets at random reports it in receiver reports; the
