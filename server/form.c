@@ -5,16 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include <openssl/crypto.h> /* OPENSSL_hexchar2int */
 
 /* Decodes src[0..n) into out; see tf_form_get for the errors. */
 static int decode(const char *src, size_t n, char *out, size_t cap)
@@ -27,7 +18,8 @@ static int decode(const char *src, size_t n, char *out, size_t cap)
         } else if (c == '%') {
             if (i + 2 >= n)
                 return -EINVAL;
-            int hi = hexval(src[i + 1]), lo = hexval(src[i + 2]);
+            int hi = OPENSSL_hexchar2int((unsigned char)src[i + 1]),
+                lo = OPENSSL_hexchar2int((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             c = hi * 16 + lo;

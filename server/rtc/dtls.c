@@ -423,17 +423,6 @@ static const EVP_MD *md_from_sdp_name(const char *name)
     return NULL;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "AB:CD:...": exactly want bytes as hex pairs joined by colons. */
 static int parse_fingerprint(const char *s, uint8_t *out, size_t want)
 {
@@ -441,7 +430,8 @@ static int parse_fingerprint(const char *s, uint8_t *out, size_t want)
     if (len != 3 * want - 1)
         return -EINVAL;
     for (size_t i = 0; i < want; i++) {
-        int hi = hex_value(s[3 * i]), lo = hex_value(s[3 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)s[3 * i]),
+            lo = OPENSSL_hexchar2int((unsigned char)s[3 * i + 1]);
         if (hi < 0 || lo < 0 || (i + 1 < want && s[3 * i + 2] != ':'))
             return -EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);
