@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tests/integration/http_helper.h"
+#include "tests/integration/run_helper.h"
 
 #define BASE "dc=school,dc=test"
 #define DISABLED_FILTER "(&(mail=%s)(!(employeeType=disabled)))"
@@ -34,17 +35,6 @@
 static char work[400];
 static int port_plain, port_tls;
 static pid_t slapd_pid = -1;
-
-static inline int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static inline int write_file(const char *name, const char *text)
 {

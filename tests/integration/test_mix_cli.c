@@ -16,6 +16,7 @@
 
 #include "codec/media_file.h"
 #include "mixer/layout.h"
+#include "tests/integration/run_helper.h"
 
 static char work[1024];
 
@@ -29,17 +30,6 @@ static const struct {
     {"green.webm", "0x00FF00", "libvpx", "libopus", 320, 240, 660, 145, 54, 34},
     {"blue.mkv", "blue", "mpeg4", "pcm_s16le", 1280, 720, 880, 41, 240, 110},
 };
-
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static int setup_clips(void **state)
 {
