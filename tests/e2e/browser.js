@@ -1,6 +1,7 @@
 // browser.js — launches Debian's Chromium headless with fake media devices for the e2e tests, and
 // the measurements the tests make in the page (tile colours, tone levels) and around it (waitFor).
 'use strict';
+const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 // files: {video, audio} fake capture files; default: the shared test pattern and tone.
@@ -84,4 +85,26 @@ async function toneLevels(freqs) {
 const dist = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { launch, waitFor, tileColours, toneLevels, dist, sleep };
+// The three participants of the room tests: a colour their camera shows and a tone their
+// microphone plays (TAFEL_MEDIA_DIR/<colour>.y4m and .wav, written by run.sh).
+const PEOPLE = [
+  { name: 'Anna', colour: 'red', rgb: [255, 0, 0], hz: 440 },
+  { name: 'Ben', colour: 'lime', rgb: [0, 255, 0], hz: 660 },
+  { name: 'Clara', colour: 'blue', rgb: [0, 0, 255], hz: 880 },
+];
+
+// A browser for one of PEOPLE (pushed onto browsers, for the caller's finally) that opens the
+// room page on TAFEL_URL and joins `room` under the person's name; page options go to newPage.
+async function joinAs(browsers, p, room, { screen = false, page: pageOptions } = {}) {
+  const dir = process.env.TAFEL_MEDIA_DIR;
+  const b = await launch({ video: path.join(dir, p.colour + '.y4m'),
+    audio: path.join(dir, p.colour + '.wav'), screen });
+  browsers.push(b);
+  const page = await b.newPage(pageOptions);
+  page.on('pageerror', (e) => console.log(p.name, 'page error:', e.message));
+  await page.goto(`${process.env.TAFEL_URL}/room.html?room=${room}&name=${p.name}`);
+  await page.evaluate(([r, n]) => window.tafelRoom.join(r, n), [room, p.name]);
+  return page;
+}
+
+module.exports = { launch, waitFor, tileColours, toneLevels, dist, sleep, PEOPLE, joinAs };

@@ -10,15 +10,9 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { launch, waitFor, tileColours, toneLevels, dist, sleep } = require('./browser');
+const { waitFor, tileColours, toneLevels, dist, sleep, PEOPLE, joinAs } = require('./browser');
 
-const URL = process.env.TAFEL_URL;
 const DIR = process.env.TAFEL_MEDIA_DIR;
-const PEOPLE = [
-  { name: 'Anna', colour: 'red', rgb: [255, 0, 0], hz: 440 },
-  { name: 'Ben', colour: 'lime', rgb: [0, 255, 0], hz: 660 },
-  { name: 'Clara', colour: 'blue', rgb: [0, 0, 255], hz: 880 },
-];
 
 test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
   { timeout: 360000 }, async () => {
@@ -26,16 +20,9 @@ test('the teacher moderates, chats and shares a screen; pupils cannot moderate',
     const browsers = [], pages = [];
     try {
       for (const p of PEOPLE) {
-        const b = await launch({ video: path.join(DIR, p.colour + '.y4m'),
-          audio: path.join(DIR, p.colour + '.wav'), screen: true });
-        browsers.push(b);
         // the teacher's view in German: its screenshots illustrate docs/lehrkraefte.md
-        const page = await b.newPage({ viewport: { width: 1280, height: 720 },
-          locale: p.name === 'Anna' ? 'de-DE' : 'en-US' });
-        page.on('pageerror', (e) => console.log(p.name, 'page error:', e.message));
-        await page.goto(`${URL}/room.html?room=${room}&name=${p.name}`);
-        await page.evaluate(([r, n]) => window.tafelRoom.join(r, n), [room, p.name]);
-        pages.push(page);
+        pages.push(await joinAs(browsers, p, room, { screen: true, page: {
+          viewport: { width: 1280, height: 720 }, locale: p.name === 'Anna' ? 'de-DE' : 'en-US' } }));
       }
       const [anna, ben, clara] = pages;
       for (const [i, page] of pages.entries()) {

@@ -6,31 +6,17 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { launch, waitFor, tileColours, toneLevels, dist } = require('./browser');
+const { waitFor, tileColours, toneLevels, dist, PEOPLE, joinAs } = require('./browser');
 
-const URL = process.env.TAFEL_URL;
 const DIR = process.env.TAFEL_MEDIA_DIR;
-const PEOPLE = [
-  { name: 'Anna', colour: 'red', rgb: [255, 0, 0], hz: 440 },
-  { name: 'Ben', colour: 'lime', rgb: [0, 255, 0], hz: 660 },
-  { name: 'Clara', colour: 'blue', rgb: [0, 0, 255], hz: 880 },
-];
 
 test('three participants see the others in their tiles and hear everyone but themselves',
   { timeout: 300000 }, async () => {
     const room = 'klasse-' + Date.now().toString(36);
     const browsers = [], pages = [];
     try {
-      for (const p of PEOPLE) {
-        const b = await launch({ video: path.join(DIR, p.colour + '.y4m'),
-          audio: path.join(DIR, p.colour + '.wav') });
-        browsers.push(b);
-        const page = await b.newPage();
-        page.on('pageerror', (e) => console.log(p.name, 'page error:', e.message));
-        await page.goto(`${URL}/room.html?room=${room}&name=${p.name}`);
-        await page.evaluate(([r, n]) => window.tafelRoom.join(r, n), [room, p.name]);
-        pages.push(page);
-      }
+      for (const p of PEOPLE)
+        pages.push(await joinAs(browsers, p, room));
       for (const [i, page] of pages.entries()) {
         await waitFor(async () => {
           const st = await page.evaluate(async () => ({
