@@ -19,6 +19,7 @@
 #include "bench/load/load.h"
 #include "bench/load/audio_rx.h"
 #include "bench/load/stamp.h"
+#include "tests/unit/tone_meter.h"
 #include "server/rtc/rtcp_feedback.h"
 #include "server/rtc/rtp.h"
 #include "server/rtc/sdp.h"
@@ -516,7 +517,7 @@ static void audio_frame(part_t *p, const tf_recv_frame_t *fr)
         int j = (p->in_room + d) % lg->participants;
         if (j >= 64)
             continue;
-        double amp = tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz((unsigned)(base + j)));
+        double amp = tone_meter_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz((unsigned)(base + j)));
         if (amp > 0.02 && p->tone_quiet[j] >= 5) {
             /* an onset: the newest burst of that sender sent before this packet arrived */
             const lg_slot_times_t *t = &lg->slots[base + j];

@@ -1,9 +1,9 @@
-/* stamp.c — draws and reads the load generator's frame barcode; finds its audio tone bursts.
+/* stamp.c — draws and reads the load generator's frame barcode; picks each sender's tone (its
+ * bursts are measured with tests/unit/tone_meter.h).
  * Pure functions: no clock, no codec, no allocation. */
 #include "bench/load/stamp.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #define FIXED_BITS 0x2Cu /* 0b101100 in bits 26..31 */
@@ -104,16 +104,4 @@ int tf_stamp_read(const tf_frame_t *f, const tf_rect_t *r, unsigned *slot, unsig
 double tf_tone_hz(unsigned slot)
 {
     return 400.0 + 100.0 * (double)(slot % 30);
-}
-
-double tf_tone_amplitude(const float *pcm, int n, double hz)
-{
-    double w = 2.0 * M_PI * hz / 48000.0, c = 2.0 * cos(w), s1 = 0, s2 = 0;
-    for (int i = 0; i < n; i++) {
-        double s0 = pcm[i] + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double power = s1 * s1 + s2 * s2 - c * s1 * s2;
-    return 2.0 * sqrt(power > 0 ? power : 0) / n;
 }

@@ -38,10 +38,8 @@ int tf_stamp_read(const tf_frame_t *f, const tf_rect_t *r, unsigned *slot, unsig
 #define TF_TONE_FRAME 960 /* 20 ms at 48 kHz: what the generator analyses per packet */
 
 /* The burst frequency of a slot: a multiple of 100 Hz in 400..3300 Hz (slot mod 30), centred
- * on a Goertzel bin of a 20 ms frame, so the 30 slots of a room never share one. */
+ * on a Goertzel bin of a 20 ms frame (tone_meter_amplitude), so the 30 slots of a room never
+ * share one. */
 double tf_tone_hz(unsigned slot);
-
-/* The amplitude (0..1, of a sine) of frequency hz in n samples at 48 kHz (Goertzel). */
-double tf_tone_amplitude(const float *pcm, int n, double hz);
 
 #endif

@@ -17,6 +17,7 @@
 #include "codec/media_file.h"
 #include "mixer/layout.h"
 #include "tests/integration/run_helper.h"
+#include "tests/unit/tone_meter.h"
 
 static char work[1024];
 
@@ -62,15 +63,7 @@ static double mean_rect(const tf_frame_t *f, int p, tf_rect_t r)
 
 static double goertzel_db(const float *x, int n, double hz)
 {
-    double w = 2 * M_PI * hz / 48000.0, c = 2 * cos(w), s1 = 0, s2 = 0;
-    for (int i = 0; i < n; i++) {
-        double s0 = x[i] + c * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double power = s1 * s1 + s2 * s2 - c * s1 * s2;
-    double amp = 2 * sqrt(power > 0 ? power : 0) / n;
-    return 20 * log10(amp + 1e-12);
+    return 20 * log10(tone_meter_amplitude(x, n, hz) + 1e-12);
 }
 
 static void check_mix(const char *layout, tf_layout_kind_t kind)

@@ -12,23 +12,13 @@
 #include <string.h>
 
 #include "mixer/audio_mix.h"
+#include "tests/unit/tone_meter.h"
 
 #define RATE 48000
 #define PI 3.14159265358979323846
 
-/* Amplitude of the frequency component f in buf (n samples; f a multiple of RATE / n, here
- * 50 Hz, so a pure tone lands in one bin). */
-static double goertzel(const float *buf, int n, double f)
-{
-    double coeff = 2.0 * cos(2.0 * PI * f / RATE), s1 = 0.0, s2 = 0.0;
-    for (int i = 0; i < n; i++) {
-        double s0 = buf[i] + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    return 2.0 * sqrt(power > 0 ? power : 0) / n;
-}
+/* Tones are measured with tone_meter_amplitude() on 20 ms frames: their frequencies are
+ * multiples of RATE / n = 50 Hz, so a pure tone lands in one bin. */
 
 static double db(double ratio)
 {
@@ -93,11 +83,11 @@ static void test_mix_minus(void **state)
         assert_true(mix_id >= 1 && mix_id <= 4);
         assert_false(seen_ids & (1 << mix_id)); /* every speaker has its own mix */
         seen_ids |= 1 << mix_id;
-        double own = goertzel(out, TF_AMIX_FRAME, v[i].freq);
+        double own = tone_meter_amplitude(out, TF_AMIX_FRAME, v[i].freq);
         for (int j = 0; j < 4; j++) {
             if (j == i)
                 continue;
-            double other = goertzel(out, TF_AMIX_FRAME, v[j].freq);
+            double other = tone_meter_amplitude(out, TF_AMIX_FRAME, v[j].freq);
             /* Below the limiter's ceiling the others come through unchanged. */
             assert_true(fabs(db(other / 0.1)) < 0.5);
             assert_true(db(other) - db(own) >= 40.0);
@@ -106,7 +96,7 @@ static void test_mix_minus(void **state)
     /* The full mix has all four. */
     const float *full = tf_amix_full_mix(m);
     for (int j = 0; j < 4; j++)
-        assert_true(fabs(db(goertzel(full, TF_AMIX_FRAME, v[j].freq) / 0.1)) < 0.5);
+        assert_true(fabs(db(tone_meter_amplitude(full, TF_AMIX_FRAME, v[j].freq) / 0.1)) < 0.5);
     tf_amix_destroy(&m);
     assert_null(m);
 }
@@ -142,16 +132,16 @@ static void test_k_loudest_and_shared_mix(void **state)
     }
     /* The full mix holds the loud three, nothing of the quiet three. */
     for (int i = 0; i < 3; i++) {
-        assert_true(fabs(db(goertzel(full, TF_AMIX_FRAME, v[loud[i]].freq) / v[loud[i]].amp)) <
-                    0.5);
-        assert_true(goertzel(full, TF_AMIX_FRAME, v[quiet[i]].freq) < 1e-6);
+        assert_true(fabs(db(tone_meter_amplitude(full, TF_AMIX_FRAME, v[loud[i]].freq) /
+                            v[loud[i]].amp)) < 0.5);
+        assert_true(tone_meter_amplitude(full, TF_AMIX_FRAME, v[quiet[i]].freq) < 1e-6);
     }
     /* A loud speaker's mix-minus: the two other loud ones, not the quiet ones, not itself. */
     const float *out1 = tf_amix_output(m, 1, NULL);
-    assert_true(goertzel(out1, TF_AMIX_FRAME, 500) < 1e-6);
-    assert_true(goertzel(out1, TF_AMIX_FRAME, 900) > 0.09);
-    assert_true(goertzel(out1, TF_AMIX_FRAME, 1300) > 0.045);
-    assert_true(goertzel(out1, TF_AMIX_FRAME, 300) < 1e-6);
+    assert_true(tone_meter_amplitude(out1, TF_AMIX_FRAME, 500) < 1e-6);
+    assert_true(tone_meter_amplitude(out1, TF_AMIX_FRAME, 900) > 0.09);
+    assert_true(tone_meter_amplitude(out1, TF_AMIX_FRAME, 1300) > 0.045);
+    assert_true(tone_meter_amplitude(out1, TF_AMIX_FRAME, 300) < 1e-6);
     tf_amix_destroy(&m);
 }
 
@@ -210,7 +200,7 @@ static double distortion_db(const float *buf, const voice_t *v, int nv)
     for (int s = 0; s < TF_AMIX_FRAME; s++)
         total += (double)buf[s] * buf[s];
     for (int i = 0; i < nv; i++) {
-        double a = goertzel(buf, TF_AMIX_FRAME, v[i].freq);
+        double a = tone_meter_amplitude(buf, TF_AMIX_FRAME, v[i].freq);
         tones += a * a / 2.0 * TF_AMIX_FRAME;
     }
     double rest = total - tones;
@@ -240,7 +230,7 @@ static void test_limiter(void **state)
     const float *full = tf_amix_full_mix(m);
     double a[4];
     for (int j = 0; j < 4; j++) {
-        a[j] = goertzel(full, TF_AMIX_FRAME, v[j].freq);
+        a[j] = tone_meter_amplitude(full, TF_AMIX_FRAME, v[j].freq);
         assert_true(a[j] > 0.1); /* 0.6 * (0.631 / 2.4) ~ 0.16 */
     }
     for (int j = 1; j < 4; j++)
@@ -249,7 +239,7 @@ static void test_limiter(void **state)
     for (int i = 0; i < 4; i++) {
         const float *out = tf_amix_output(m, i, NULL);
         for (int j = 0; j < 4; j++) {
-            double amp = goertzel(out, TF_AMIX_FRAME, v[j].freq);
+            double amp = tone_meter_amplitude(out, TF_AMIX_FRAME, v[j].freq);
             if (j == i)
                 assert_true(amp < 1e-4);
             else
@@ -282,7 +272,8 @@ static void test_limiter_extreme_and_recovery(void **state)
     voice_t v[1] = {{0, 500, 0.1, 1}};
     for (long t = 0; t < 50; t++)
         tick(m, v, 1, t);
-    assert_true(fabs(db(goertzel(tf_amix_full_mix(m), TF_AMIX_FRAME, 500) / 0.1)) < 0.5);
+    assert_true(fabs(db(tone_meter_amplitude(tf_amix_full_mix(m), TF_AMIX_FRAME, 500) / 0.1)) <
+                0.5);
     tf_amix_destroy(&m);
 }
 
@@ -368,8 +359,8 @@ static void test_active_speaker_follows_rfc6464(void **state)
     int id = -1;
     const float *heard_by_a = tf_amix_output(m, 1, &id);
     assert_int_equal(id, 0);
-    assert_true(goertzel(heard_by_a, TF_AMIX_FRAME, 500) > 0.045);
-    assert_true(goertzel(heard_by_a, TF_AMIX_FRAME, 300) < 1e-6);
+    assert_true(tone_meter_amplitude(heard_by_a, TF_AMIX_FRAME, 500) > 0.045);
+    assert_true(tone_meter_amplitude(heard_by_a, TF_AMIX_FRAME, 300) < 1e-6);
     const float *heard_by_b = tf_amix_output(m, 2, &id);
     assert_int_equal(id, 1);
     assert_true(max_abs(heard_by_b, TF_AMIX_FRAME) == 0.0);
@@ -455,8 +446,8 @@ static void test_remove_add_mid_stream(void **state)
     tf_amix_output(m, 3, &id);
     assert_int_equal(id, id0);
     const float *full = tf_amix_full_mix(m);
-    assert_true(goertzel(full, TF_AMIX_FRAME, 300) < 1e-6);
-    assert_true(goertzel(full, TF_AMIX_FRAME, 900) > 0.02);
+    assert_true(tone_meter_amplitude(full, TF_AMIX_FRAME, 300) < 1e-6);
+    assert_true(tone_meter_amplitude(full, TF_AMIX_FRAME, 900) > 0.02);
 
     /* Someone joins with the top id, quiet first: hears the full mix. */
     assert_int_equal(tf_amix_add(m, 255), 0);

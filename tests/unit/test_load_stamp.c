@@ -18,6 +18,7 @@
 #include "bench/load/clip.h"
 #include "bench/load/http_msg.h"
 #include "bench/load/stamp.h"
+#include "tests/unit/tone_meter.h"
 #include "codec/video.h"
 #include "mixer/compositor.h"
 
@@ -193,10 +194,10 @@ static void test_tone(void **state)
                          0.1 * sin(2 * M_PI * tf_tone_hz(4) * t) +
                          0.05 * sin(2 * M_PI * tf_tone_hz(29) * t + 1.0));
     }
-    assert_true(fabs(tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(3)) - 0.2) < 0.01);
-    assert_true(fabs(tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(4)) - 0.1) < 0.01);
-    assert_true(fabs(tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(29)) - 0.05) < 0.01);
-    assert_true(tf_tone_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(10)) < 0.01);
+    assert_true(fabs(tone_meter_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(3)) - 0.2) < 0.01);
+    assert_true(fabs(tone_meter_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(4)) - 0.1) < 0.01);
+    assert_true(fabs(tone_meter_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(29)) - 0.05) < 0.01);
+    assert_true(tone_meter_amplitude(pcm, TF_TONE_FRAME, tf_tone_hz(10)) < 0.01);
     assert_true(tf_tone_hz(0) != tf_tone_hz(29));
     assert_true(tf_tone_hz(0) == tf_tone_hz(30));
 }
